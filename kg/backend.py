@@ -1,0 +1,66 @@
+"""The low-level quad store every backend implements, and the registry that picks one by URL.
+
+The fact store above speaks only this protocol, so the same domain code and the same test suite run
+on the in-memory store, Oxigraph on disk and a remote SPARQL endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Protocol, runtime_checkable
+
+from rdflib import Literal, URIRef
+
+from kg.errors import InputError
+
+Node = URIRef | Literal
+Quad = tuple[URIRef, URIRef, Node, URIRef]
+
+
+@runtime_checkable
+class TripleStore(Protocol):
+    """A quad store with SPARQL SELECT, atomic change sets and pattern lookups.
+
+    ``select`` binds every value from ``bindings`` as an RDF term (never pasted as text).
+    ``apply`` removes then adds quads in one transaction: all of it lands, or none.
+    """
+
+    url: str
+
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[dict[str, Node]]: ...
+
+    def quads(
+        self,
+        subject: URIRef | None = None,
+        predicate: URIRef | None = None,
+        obj: Node | None = None,
+        graph: URIRef | None = None,
+    ) -> Iterator[Quad]: ...
+
+    def count(self, graph: URIRef) -> int: ...
+
+    def apply(self, remove: Iterable[Quad] = (), add: Iterable[Quad] = ()) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+BackendFactory = Callable[[str], TripleStore]
+_REGISTRY: dict[str, BackendFactory] = {}
+
+
+def register_backend(scheme: str, factory: BackendFactory) -> None:
+    _REGISTRY[scheme] = factory
+
+
+def open_backend(url: str) -> TripleStore:
+    """Open a store from a URL-like setting: ``memory:``, ``oxigraph:PATH``, ``sparql+http://...``."""
+    import kg.oxigraph_backend  # noqa: F401  (registers memory: and oxigraph:)
+
+    scheme, sep, _ = url.partition(":")
+    if not sep or scheme not in _REGISTRY:
+        known = ", ".join(sorted(f"{name}:" for name in _REGISTRY))
+        raise InputError(f"unknown store URL {url!r}: it must start with one of {known}")
+    return _REGISTRY[scheme](url)
+

@@ -1,0 +1,154 @@
+"""Embedded Oxigraph backend: ``memory:`` for tests and ``oxigraph:PATH`` on disk (the default).
+
+pyoxigraph is used directly rather than through oxrdflib because it gives what the store needs:
+SPARQL with bound substitutions, and one atomic transaction per change set (a SPARQL Update request
+or ``extend``). One process owns a store directory; a second one gets a clear :class:`StoreError`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Literal, URIRef
+
+from kg.backend import Node, Quad, register_backend
+from kg.errors import InputError, StoreError
+from kg.sparql import bind
+
+def to_ox(term: Node) -> ox.NamedNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    if term.datatype is not None:
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+    return ox.Literal(str(term))
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def from_ox(term: object) -> Node:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value) if datatype == _XSD_STRING else Literal(term.value, datatype=datatype)
+    raise StoreError(f"unsupported RDF term in store: {term!r}")
+
+
+class OxigraphStore:
+    """A :class:`kg.backend.TripleStore` over one pyoxigraph ``Store``."""
+
+    def __init__(self, url: str, path: Path | None) -> None:
+        self.url = url
+        self._lock = threading.RLock()
+        try:
+            if path is None:
+                self._store = ox.Store()
+            else:
+                path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(path))
+        except OSError as exc:
+            raise StoreError(
+                f"cannot open the store at {path}: {exc}. If another kgedit process (the app or a CLI "
+                "command) is using it, stop that process or go through the running app."
+            ) from exc
+
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[dict[str, Node]]:
+        try:
+            solutions = self._store.query(bind(query, bindings))
+        except SyntaxError as exc:
+            raise StoreError(f"internal SPARQL error: {exc}") from exc
+        names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
+        rows = []
+        for solution in solutions:  # type: ignore[union-attr]
+            row = {}
+            for name in names:
+                value = solution[name]
+                if value is not None:
+                    row[name] = from_ox(value)
+            rows.append(row)
+        return rows
+
+    def quads(
+        self,
+        subject: URIRef | None = None,
+        predicate: URIRef | None = None,
+        obj: Node | None = None,
+        graph: URIRef | None = None,
+    ) -> Iterator[Quad]:
+        pattern = self._store.quads_for_pattern(
+            to_ox(subject) if subject is not None else None,
+            to_ox(predicate) if predicate is not None else None,
+            to_ox(obj) if obj is not None else None,
+            to_ox(graph) if graph is not None else None,
+        )
+        for quad in pattern:
+            yield (
+                URIRef(quad.subject.value),
+                URIRef(quad.predicate.value),
+                from_ox(quad.object),
+                URIRef(quad.graph_name.value),
+            )
+
+    def count(self, graph: URIRef) -> int:
+        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph})
+        return int(rows[0]["n"])
+
+    def apply(self, remove: Iterable[Quad] = (), add: Iterable[Quad] = ()) -> None:
+        removed = [self._quad(q) for q in remove]
+        added = [self._quad(q) for q in add]
+        with self._lock:
+            if not removed:
+                self._store.extend(added)  # one transaction, fast path for imports
+                return
+            # Terms are written in N-Triples syntax by pyoxigraph itself, so no text is pasted raw.
+            parts = []
+            if removed:
+                parts.append("DELETE DATA { " + " ".join(_data(q) for q in removed) + " }")
+            if added:
+                parts.append("INSERT DATA { " + " ".join(_data(q) for q in added) + " }")
+            self._store.update(" ;\n".join(parts))
+
+    def flush(self) -> None:
+        with self._lock:
+            self._store.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self._store.flush()
+            del self._store
+
+    @staticmethod
+    def _quad(quad: Quad) -> ox.Quad:
+        s, p, o, g = quad
+        return ox.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(g))
+
+
+def _data(quad: ox.Quad) -> str:
+    return f"GRAPH {quad.graph_name} {{ {quad.subject} {quad.predicate} {quad.object} }}"
+
+
+def _open_memory(url: str) -> OxigraphStore:
+    if url not in ("memory:", "memory://"):
+        raise InputError(f"store URL {url!r}: the in-memory store takes no path; use 'memory:'")
+    return OxigraphStore(url, None)
+
+
+def _open_disk(url: str) -> OxigraphStore:
+    path = url.partition(":")[2]
+    if path.startswith("//"):
+        path = path[2:]
+    if not path:
+        raise InputError(f"store URL {url!r} names no directory; use 'oxigraph:/path/to/store'")
+    return OxigraphStore(url, Path(path).expanduser())
+
+
+register_backend("memory", _open_memory)
+register_backend("oxigraph", _open_disk)
