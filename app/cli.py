@@ -1,0 +1,42 @@
+"""The ``kgedit`` command line: one Typer app with a sub-command group per area.
+
+User mistakes end in one clear sentence on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from app.cli_kg import kg_app
+from kg.errors import KgeditError
+
+app = typer.Typer(
+    help="kgedit: edit the facts behind multi-hop question answering, with history and undo.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(kg_app, name="kg")
+
+
+@app.callback()
+def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details.")) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+
+
+def main() -> None:
+    try:
+        app()
+    except KgeditError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.secho("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

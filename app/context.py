@@ -1,0 +1,25 @@
+"""Shared CLI plumbing: settings and the store, opened once per command from one option."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from app.config import Settings, load_settings
+from kg.store import FactStore
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option("--store", help="Store URL: memory:, oxigraph:PATH, or a SPARQL endpoint. Default: $KGEDIT_HOME/store."),
+]
+
+
+def settings_for(store: str | None = None) -> Settings:
+    return load_settings(store=store)
+
+
+def open_store(store: str | None = None) -> tuple[Settings, FactStore]:
+    settings = settings_for(store)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings, FactStore.open(settings.store_url)
