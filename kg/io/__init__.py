@@ -1,0 +1,97 @@
+"""Import and export of the store's formats, chosen by name or by file extension."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from kg.errors import InputError
+from kg.store import FactStore, ImportBundle, ImportReport
+
+IMPORT_FORMATS = ("turtle", "nt", "nquads", "tsv", "relations", "mquake", "easyedit")
+EXPORT_FORMATS = ("turtle", "nt", "nquads", "tsv", "relations", "edits")
+_BY_SUFFIX = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".tsv": "tsv", ".json": "json"}
+
+
+def detect_format(path: Path, fmt: str | None) -> str:
+    if fmt:
+        return fmt
+    guess = _BY_SUFFIX.get(path.suffix.lower())
+    if guess is None:
+        raise InputError(f"{path}: cannot tell the format from the extension; pass --format ({', '.join(IMPORT_FORMATS)})")
+    if guess == "tsv" and path.exists():
+        first = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
+        if first.count("\t") == 4:
+            return "relations"
+    if guess == "json":
+        text = path.read_text(encoding="utf-8", errors="replace")[:20000]
+        return "mquake" if '"requested_rewrite"' in text else "easyedit"
+    return guess
+
+
+def read_bundle(store: FactStore, path: Path, fmt: str | None = None) -> ImportBundle:
+    from kg.io import easyedit, rdf, tsv
+
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    fmt = detect_format(path, fmt)
+    if fmt in ("turtle", "nt"):
+        return rdf.read_rdf(path, fmt)
+    if fmt == "tsv":
+        return tsv.read_triples_tsv(path)
+    if fmt == "relations":
+        return tsv.read_relations_tsv(path)
+    if fmt == "easyedit":
+        return easyedit.read_easyedit(path, store)
+    if fmt == "mquake":
+        from kg.io.mquake import read_mquake
+
+        return read_mquake(path)
+    raise InputError(f"unknown import format {fmt!r}; choose one of {', '.join(IMPORT_FORMATS)}")
+
+
+def import_file(store: FactStore, path: Path, fmt: str | None = None, strict: bool = False) -> ImportReport:
+    """Import one file whole or not at all."""
+    if detect_format(path, fmt) == "nquads":
+        from kg.io.rdf import restore_nquads
+
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        restore_nquads(store, path)
+        stats = store.stats()
+        return ImportReport(stats.entities, stats.relations, stats.base_facts, ())
+    bundle = read_bundle(store, path, fmt)
+    return store.import_bundle(bundle, strict=strict)
+
+
+def export_file(store: FactStore, path: Path, fmt: str | None = None) -> int:
+    """Write the store in one format; returns how many records (triples, rows, edits) were written."""
+    from kg.io import rdf, tsv
+
+    fmt = fmt or {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".tsv": "tsv", ".json": "edits"}.get(
+        path.suffix.lower(), ""
+    )
+    if fmt in ("turtle", "nt"):
+        return rdf.write_graph(store, path, fmt)
+    if fmt == "nquads":
+        return rdf.write_nquads(store, path)
+    if fmt == "tsv":
+        labels = {e.id: e.label for e in store.entities()}
+        relation_labels = {r.id: r.label for r in store.relations()}
+        rows = [
+            (f.subject, labels[f.subject], f.relation, relation_labels[f.relation], f.object, labels[f.object])
+            for f in sorted(store.current_facts(), key=lambda f: (f.subject, f.relation, f.object))
+        ]
+        tsv.write_triples_tsv(path, rows)
+        return len(rows)
+    if fmt == "relations":
+        relations = store.relations()
+        tsv.write_relations_tsv(path, relations)
+        return len(relations)
+    if fmt == "edits":
+        edits = store.edits()
+        records = [{**asdict(e), "time": e.time.isoformat(), "status": e.status.value} for e in edits]
+        path.write_text(json.dumps(records, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return len(records)
+    raise InputError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")

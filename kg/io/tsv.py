@@ -1,0 +1,96 @@
+"""Tab-separated formats: labelled triples and relation metadata.
+
+Labelled triples have six columns: subject id, subject label, relation id, relation label, object id,
+object label (the format of the dev set's ``background.tsv``). Relation metadata has five: id, label,
+cloze ("The capital of {} is"), question ("What is the capital of {}?"), functional (yes/no).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from kg.errors import InputError
+from kg.records import Entity, Relation
+from kg.store import ImportBundle
+
+TRIPLE_COLUMNS = ("subject_id", "subject_label", "relation_id", "relation_label", "object_id", "object_label")
+
+
+def _rows(path: Path, width: int, what: str) -> list[tuple[int, list[str]]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8") from exc
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = [cell.strip() for cell in line.split("\t")]
+        if number == 1 and cells[0].lower() in ("subject_id", "id", "relation_id"):
+            continue  # a header row
+        if len(cells) != width:
+            raise InputError(
+                f"{path}, line {number}: expected {width} tab-separated columns ({what}), found {len(cells)}"
+            )
+        empty = [i + 1 for i, cell in enumerate(cells) if not cell]
+        if empty:
+            raise InputError(f"{path}, line {number}: column {empty[0]} is empty")
+        rows.append((number, cells))
+    return rows
+
+
+def read_triples_tsv(path: Path, source: str = "") -> ImportBundle:
+    entities: dict[str, Entity] = {}
+    facts = []
+    relation_ids: set[str] = set()
+    for number, (s, s_label, r, _r_label, o, o_label) in _rows(path, 6, ", ".join(TRIPLE_COLUMNS)):
+        for ident, label in ((s, s_label), (o, o_label)):
+            known = entities.get(ident)
+            if known is not None and known.label != label:
+                raise InputError(
+                    f"{path}, line {number}: entity {ident} is labelled {label!r} here but {known.label!r} earlier"
+                )
+            entities[ident] = Entity(ident, label)
+        facts.append((s, r, o))
+        relation_ids.add(r)
+    return ImportBundle(entities=list(entities.values()), facts=facts, source=source or f"import:{path.name}")
+
+
+def relation_from_cloze(
+    ident: str, label: str, cloze: str, question: str, functional: bool, where: str = ""
+) -> Relation:
+    """A relation from the cloze form used by MQuAKE-style tables ("The capital of {} is")."""
+    if cloze.count("{}") != 1 or question.count("{}") != 1:
+        raise InputError(f"{where}relation {ident}: cloze and question must each contain one '{{}}'")
+    statement = cloze.rstrip().rstrip(".").replace("{}", "{subject}") + " {object}."
+    return Relation(ident, label, statement, question.replace("{}", "{subject}"), functional)
+
+
+def read_relations_tsv(path: Path) -> ImportBundle:
+    relations = []
+    for number, (ident, label, cloze, question, functional) in _rows(path, 5, "id, label, cloze, question, functional"):
+        flag = functional.lower()
+        if flag not in ("yes", "no", "true", "false", "1", "0"):
+            raise InputError(f"{path}, line {number}: functional must be yes or no, found {functional!r}")
+        relations.append(
+            relation_from_cloze(ident, label, cloze, question, flag in ("yes", "true", "1"), f"{path}, line {number}: ")
+        )
+    return ImportBundle(relations=relations, source=f"import:{path.name}")
+
+
+def write_triples_tsv(path: Path, rows: list[tuple[str, str, str, str, str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar="\\")
+        writer.writerow(TRIPLE_COLUMNS)
+        for row in rows:
+            writer.writerow([cell.replace("\t", " ").replace("\n", " ") for cell in row])
+
+
+def write_relations_tsv(path: Path, relations: list[Relation]) -> None:
+    lines = ["id\tlabel\tcloze\tquestion\tfunctional"]
+    for r in relations:
+        cloze = r.statement_template.split("{object}")[0].rstrip().replace("{subject}", "{}")
+        question = r.question_template.replace("{subject}", "{}")
+        lines.append("\t".join([r.id, r.label, cloze, question, "yes" if r.functional else "no"]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
