@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
     return _merge(settings, {k: v for k, v in overrides.items() if v is not None}, "options")
 
 
-def _merge(settings: Settings, values: dict[str, object], where: str) -> Settings:
+def _merge(settings: Settings, values: Mapping[str, object], where: str) -> Settings:
     known = {f.name: f for f in fields(Settings)}
     changes: dict[str, object] = {}
     for key, value in values.items():

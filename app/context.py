@@ -11,7 +11,10 @@ from kg.store import FactStore
 
 StoreOption = Annotated[
     str | None,
-    typer.Option("--store", help="Store URL: memory:, oxigraph:PATH, or a SPARQL endpoint. Default: $KGEDIT_HOME/store."),
+    typer.Option(
+        "--store",
+        help="Store URL: memory:, oxigraph:PATH, or a SPARQL endpoint. Default: $KGEDIT_HOME/store.",
+    ),
 ]
 
 

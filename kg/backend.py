@@ -63,4 +63,3 @@ def open_backend(url: str) -> TripleStore:
         known = ", ".join(sorted(f"{name}:" for name in _REGISTRY))
         raise InputError(f"unknown store URL {url!r}: it must start with one of {known}")
     return _REGISTRY[scheme](url)
-

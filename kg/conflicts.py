@@ -50,10 +50,7 @@ def current_objects(base: set[str], edits: list[Edit], functional: bool) -> set[
     for edit in edits:
         if edit.status is not EditStatus.ACTIVE:
             continue
-        if functional:
-            objects = {edit.object}
-        else:
-            objects = (objects - set(edit.replaces)) | {edit.object}
+        objects = {edit.object} if functional else objects - set(edit.replaces) | {edit.object}
     return objects
 
 

@@ -18,6 +18,7 @@ from kg.backend import Node, Quad, register_backend
 from kg.errors import InputError, StoreError
 from kg.sparql import bind
 
+
 def to_ox(term: Node) -> ox.NamedNode | ox.Literal:
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
@@ -84,17 +85,17 @@ class OxigraphStore:
         graph: URIRef | None = None,
     ) -> Iterator[Quad]:
         pattern = self._store.quads_for_pattern(
-            to_ox(subject) if subject is not None else None,
-            to_ox(predicate) if predicate is not None else None,
+            ox.NamedNode(str(subject)) if subject is not None else None,
+            ox.NamedNode(str(predicate)) if predicate is not None else None,
             to_ox(obj) if obj is not None else None,
-            to_ox(graph) if graph is not None else None,
+            ox.NamedNode(str(graph)) if graph is not None else None,
         )
         for quad in pattern:
             yield (
-                URIRef(quad.subject.value),
+                URIRef(str(quad.subject.value)),  # type: ignore[union-attr]
                 URIRef(quad.predicate.value),
                 from_ox(quad.object),
-                URIRef(quad.graph_name.value),
+                URIRef(str(quad.graph_name.value)),  # type: ignore[union-attr]
             )
 
     def count(self, graph: URIRef) -> int:
@@ -128,7 +129,7 @@ class OxigraphStore:
     @staticmethod
     def _quad(quad: Quad) -> ox.Quad:
         s, p, o, g = quad
-        return ox.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(g))
+        return ox.Quad(ox.NamedNode(str(s)), ox.NamedNode(str(p)), to_ox(o), ox.NamedNode(str(g)))
 
 
 def _data(quad: ox.Quad) -> str:

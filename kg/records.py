@@ -5,16 +5,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 
-class EditStatus(str, Enum):
+class EditStatus(StrEnum):
     ACTIVE = "active"
     RETRACTED = "retracted"
     SUPERSEDED = "superseded"  # lost a conflict to a newer edit; comes back if that edit is retracted
 
 
-class Origin(str, Enum):
+class Origin(StrEnum):
     BASE = "base"
     EDIT = "edit"
     MODEL = "model"  # a hop answered by the language model, not by the graph

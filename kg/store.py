@@ -26,6 +26,7 @@ from kg.vocab import (
     EDITS_GRAPH,
     KG,
     SCHEMA_GRAPH,
+    edit_iri,
     entity_id,
     entity_iri,
     relation_id,
@@ -173,7 +174,8 @@ class FactStore:
     def facts_about(self, subject: str) -> list[Fact]:
         """Every current fact whose subject is ``subject``."""
         relations = {
-            relation_id(p) for _, p, _, _ in self.backend.quads(entity_iri(subject), None, None, CURRENT_GRAPH)
+            relation_id(p)
+            for _, p, _, _ in self.backend.quads(entity_iri(subject), None, None, CURRENT_GRAPH)
         }
         return [fact for relation in sorted(relations) for fact in self.objects(subject, relation)]
 
@@ -422,7 +424,9 @@ class _Plan:
 
     def _view(self, subject: str, relation: str) -> set[str]:
         base = self.store.base_objects(subject, relation) | self.new_base.get((subject, relation), set())
-        return conflicts.current_objects(base, self.key_edits(subject, relation), self.relation(relation).functional)
+        return conflicts.current_objects(
+            base, self.key_edits(subject, relation), self.relation(relation).functional
+        )
 
     def commit(self) -> ChangeSet:
         for subject, relation in list(self.keys):
@@ -433,11 +437,17 @@ class _Plan:
             if (s, r) not in self.keys:
                 added += [Fact(s, r, o) for o in objects]
         for (s, r), edits in self.keys.items():
-            self.add += [q for e in edits if e.id in self.new_edits for q in editlog.edit_quads(e, self.new_edits[e.id])]
+            self.add += [
+                q
+                for e in edits
+                if e.id in self.new_edits
+                for q in editlog.edit_quads(e, self.new_edits[e.id])
+            ]
             active = {e.object: e.id for e in edits if e.status is EditStatus.ACTIVE}
             view = self._view(s, r)
             stored = {
-                entity_id(o) for _, _, o, _ in self.backend.quads(entity_iri(s), relation_iri(r), None, CURRENT_GRAPH)
+                entity_id(o)
+                for _, _, o, _ in self.backend.quads(entity_iri(s), relation_iri(r), None, CURRENT_GRAPH)
             }
             for o in sorted(stored - view):
                 removed.append(Fact(s, r, o))
@@ -446,10 +456,12 @@ class _Plan:
                 if o not in stored or origin is Origin.EDIT:
                     added.append(Fact(s, r, o, origin, active.get(o)))
         self.add += [
-            (entity_iri(f.subject), relation_iri(f.relation), entity_iri(f.object), CURRENT_GRAPH) for f in added
+            (entity_iri(f.subject), relation_iri(f.relation), entity_iri(f.object), CURRENT_GRAPH)
+            for f in added
         ]
         self.remove += [
-            (entity_iri(f.subject), relation_iri(f.relation), entity_iri(f.object), CURRENT_GRAPH) for f in removed
+            (entity_iri(f.subject), relation_iri(f.relation), entity_iri(f.object), CURRENT_GRAPH)
+            for f in removed
         ]
         if not self.add and not self.remove:
             return ChangeSet()
@@ -475,9 +487,9 @@ def edit_key(edit: Edit) -> Key:
 
 
 def _check_entity(entity: Entity, where: str) -> None:
-    if not entity.id or not entity.id.strip():
+    if not isinstance(entity.id, str) or not entity.id.strip():
         raise InputError(f"{where}: empty entity id")
-    if not entity.label or not entity.label.strip():
+    if not isinstance(entity.label, str) or not entity.label.strip():
         raise InputError(f"{where} ({entity.id}): empty label; every entity needs a label")
 
 

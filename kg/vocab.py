@@ -35,7 +35,7 @@ def _from_iri(namespace: Namespace, iri: str) -> str:
     prefix = str(namespace)
     if not text.startswith(prefix):
         raise ValueError(f"{text} is not in namespace {prefix}")
-    return unquote(text[len(prefix):])
+    return unquote(text[len(prefix) :])
 
 
 def entity_iri(ident: str) -> URIRef:

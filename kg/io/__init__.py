@@ -19,7 +19,9 @@ def detect_format(path: Path, fmt: str | None) -> str:
         return fmt
     guess = _BY_SUFFIX.get(path.suffix.lower())
     if guess is None:
-        raise InputError(f"{path}: cannot tell the format from the extension; pass --format ({', '.join(IMPORT_FORMATS)})")
+        raise InputError(
+            f"{path}: cannot tell the format from the extension; pass --format ({', '.join(IMPORT_FORMATS)})"
+        )
     if guess == "tsv" and path.exists():
         first = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
         if first.count("\t") == 4:
@@ -80,7 +82,14 @@ def export_file(store: FactStore, path: Path, fmt: str | None = None) -> int:
         labels = {e.id: e.label for e in store.entities()}
         relation_labels = {r.id: r.label for r in store.relations()}
         rows = [
-            (f.subject, labels[f.subject], f.relation, relation_labels[f.relation], f.object, labels[f.object])
+            (
+                f.subject,
+                labels[f.subject],
+                f.relation,
+                relation_labels[f.relation],
+                f.object,
+                labels[f.object],
+            )
             for f in sorted(store.current_facts(), key=lambda f: (f.subject, f.relation, f.object))
         ]
         tsv.write_triples_tsv(path, rows)

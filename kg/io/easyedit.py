@@ -88,7 +88,11 @@ def read_easyedit(path: Path, store: FactStore, author: str = "import") -> Impor
             new_entities[target] = Entity(target, target_text)
         replaces: tuple[str, ...] = ()
         if record.get("target_true"):
-            true_id = resolve_entity(store, _target(record["target_true"], where, "target_true"), new_entities)
+            true_id = resolve_entity(
+                store, _target(record["target_true"], where, "target_true"), new_entities
+            )
             replaces = (true_id,) if true_id else ()
-        edits.append(EditRequest(subject, relation.id, target, replaces, author, source=f"import:{path.name}"))
+        edits.append(
+            EditRequest(subject, relation.id, target, replaces, author, source=f"import:{path.name}")
+        )
     return ImportBundle(entities=list(new_entities.values()), edits=edits, source=f"import:{path.name}")

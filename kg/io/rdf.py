@@ -18,8 +18,18 @@ from kg.backend import Quad
 from kg.errors import InputError
 from kg.records import Entity, Relation
 from kg.store import FactStore, ImportBundle
-from kg.vocab import BASE_IRI, CURRENT_GRAPH, EDITS_GRAPH, ENTITY, KG, RELATION, SCHEMA_GRAPH, BASE_GRAPH
-from kg.vocab import entity_iri, relation_iri
+from kg.vocab import (
+    BASE_GRAPH,
+    BASE_IRI,
+    CURRENT_GRAPH,
+    EDITS_GRAPH,
+    ENTITY,
+    KG,
+    RELATION,
+    SCHEMA_GRAPH,
+    entity_iri,
+    relation_iri,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +43,10 @@ def _local_id(iri: URIRef, ours: str) -> str:
 
     text = str(iri)
     if text.startswith(ours):
-        return unquote(text[len(ours):])
+        return unquote(text[len(ours) :])
     for prefix in (WIKIDATA_ENTITY, WIKIDATA_DIRECT):
         if text.startswith(prefix):
-            return text[len(prefix):]
+            return text[len(prefix) :]
     return text
 
 
@@ -56,9 +66,10 @@ def _parse(path: Path, fmt: str) -> Graph:
 
 def read_rdf(path: Path, fmt: str) -> ImportBundle:
     graph = _parse(path, fmt)
-    relation_nodes = set(graph.subjects(RDF.type, KG.Relation))
+    relation_nodes = {n for n in graph.subjects(RDF.type, KG.Relation) if isinstance(n, URIRef)}
     relations = []
     for node in sorted(relation_nodes):
+
         def text(predicate: URIRef, node: URIRef = node) -> str:
             value = graph.value(node, predicate)
             if value is None:
@@ -77,40 +88,31 @@ def read_rdf(path: Path, fmt: str) -> ImportBundle:
                 str(wikidata) if wikidata else None,
             )
         )
-    entities: dict[URIRef, dict[str, object]] = {}
+    labels: dict[URIRef, str] = {}
+    aliases: dict[URIRef, list[str]] = {}
+    wikidata_ids: dict[URIRef, str] = {}
     facts = []
     skipped = 0
     for s, p, o in graph:
-        if s in relation_nodes or not isinstance(s, URIRef):
+        if s in relation_nodes or not isinstance(s, URIRef) or not isinstance(p, URIRef) or p == RDF.type:
             continue
-        if p == RDF.type:
-            continue
-        record = entities.setdefault(s, {"aliases": []})
         if p == RDFS.label:
-            record["label"] = str(o)
+            labels[s] = str(o)
         elif p == SKOS.altLabel:
-            record["aliases"].append(str(o))  # type: ignore[union-attr]
+            aliases.setdefault(s, []).append(str(o))
         elif p == KG.wikidata:
-            record["wikidata"] = str(o)
+            wikidata_ids[s] = str(o)
         elif isinstance(o, URIRef):
-            entities.setdefault(o, {"aliases": []})
             facts.append((_local_id(s, str(ENTITY)), _local_id(p, str(RELATION)), _local_id(o, str(ENTITY))))
         else:
             skipped += 1
     if skipped:
         log.warning("%s: skipped %d literal-valued triples that are not labels or aliases", path, skipped)
-    bundle_entities = []
-    for node, record in entities.items():
-        if "label" not in record:
-            continue  # must already exist in the store; the import checks that
-        bundle_entities.append(
-            Entity(
-                _local_id(node, str(ENTITY)),
-                str(record["label"]),
-                tuple(sorted(record["aliases"])),  # type: ignore[arg-type]
-                record.get("wikidata"),  # type: ignore[arg-type]
-            )
-        )
+    # Unlabelled IRIs must already exist in the store; the import checks that.
+    bundle_entities = [
+        Entity(_local_id(node, str(ENTITY)), label, tuple(sorted(aliases.get(node, []))), wikidata_ids.get(node))
+        for node, label in labels.items()
+    ]
     return ImportBundle(bundle_entities, relations, facts, source=f"import:{path.name}")
 
 
@@ -131,7 +133,9 @@ def restore_nquads(store: FactStore, path: Path) -> int:
         graph = URIRef(str(g.identifier)) if g is not None and hasattr(g, "identifier") else URIRef(str(g))
         if graph not in OUR_GRAPHS:
             raise InputError(f"{path}: quad in graph <{graph}> is not part of a kgedit backup")
-        quads.append((s, p, o, graph))  # type: ignore[arg-type]
+        if not isinstance(s, URIRef) or not isinstance(p, URIRef) or not isinstance(o, URIRef | Literal):
+            raise InputError(f"{path}: blank nodes are not part of a kgedit backup")
+        quads.append((s, p, o, graph))
     store.backend.apply((), quads)
     store._relations = None
     return len(quads)
@@ -170,5 +174,3 @@ def _n3(term: object) -> str:
     if term.datatype == XSD.string:
         return Literal(str(term)).n3()
     return term.n3()
-
-

@@ -69,19 +69,25 @@ def relation_from_cloze(
 
 def read_relations_tsv(path: Path) -> ImportBundle:
     relations = []
-    for number, (ident, label, cloze, question, functional) in _rows(path, 5, "id, label, cloze, question, functional"):
+    for number, (ident, label, cloze, question, functional) in _rows(
+        path, 5, "id, label, cloze, question, functional"
+    ):
         flag = functional.lower()
         if flag not in ("yes", "no", "true", "false", "1", "0"):
             raise InputError(f"{path}, line {number}: functional must be yes or no, found {functional!r}")
         relations.append(
-            relation_from_cloze(ident, label, cloze, question, flag in ("yes", "true", "1"), f"{path}, line {number}: ")
+            relation_from_cloze(
+                ident, label, cloze, question, flag in ("yes", "true", "1"), f"{path}, line {number}: "
+            )
         )
     return ImportBundle(relations=relations, source=f"import:{path.name}")
 
 
 def write_triples_tsv(path: Path, rows: list[tuple[str, str, str, str, str, str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar="\\")
+        writer = csv.writer(
+            handle, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar="\\"
+        )
         writer.writerow(TRIPLE_COLUMNS)
         for row in rows:
             writer.writerow([cell.replace("\t", " ").replace("\n", " ") for cell in row])

@@ -1,0 +1,264 @@
+"""``kgedit kg``: curate the fact store from the shell."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.context import StoreOption, open_store
+from kg.errors import InputError
+from kg.records import EditRequest, EditStatus, Entity
+from kg.store import FactStore
+
+kg_app = typer.Typer(help="Add, retract, inspect, import and export facts.", no_args_is_help=True)
+console = Console()
+
+
+def resolve_entity(store: FactStore, text: str, role: str) -> Entity:
+    """An entity by id, else by exact label or alias; ambiguity is an error, not a guess."""
+    if not text.strip():
+        raise InputError(f"the {role} is empty; give an entity id or label")
+    found = store.entity(text)
+    if found is not None:
+        return found
+    matches = store.find_entities(text)
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        options = ", ".join(f"{e.id} ({e.label})" for e in matches[:5])
+        raise InputError(f"the {role} {text!r} is ambiguous: {options}; use an id")
+    raise InputError(f"unknown {role} {text!r}: no entity has this id, label or alias")
+
+
+def resolve_relation(store: FactStore, text: str) -> str:
+    if store.relation(text) is not None:
+        return text
+    lowered = text.strip().lower()
+    for relation in store.relations():
+        if relation.label.lower() == lowered:
+            return relation.id
+    return store.require_relation(text).id
+
+
+def new_entity_id(store: FactStore, label: str) -> str:
+    base = re.sub(r"[^0-9A-Za-z]+", "_", label.strip()).strip("_") or "entity"
+    ident, n = f"kg:{base}", 1
+    while store.has_entity(ident):
+        n += 1
+        ident = f"kg:{base}_{n}"
+    return ident
+
+
+@kg_app.command()
+def add(
+    subject: Annotated[str, typer.Argument(help="Subject entity: id, label or alias (must exist).")],
+    relation: Annotated[str, typer.Argument(help="Relation id (P36) or label (capital).")],
+    obj: Annotated[
+        str, typer.Argument(metavar="OBJECT", help="New object: id, label or alias; created if new.")
+    ],
+    replaces: Annotated[
+        list[str] | None, typer.Option(help="Objects this edit replaces (multi-valued relations).")
+    ] = None,
+    author: Annotated[str, typer.Option(help="Who makes the edit.")] = "cli",
+    note: Annotated[str, typer.Option(help="Why the edit is made.")] = "",
+    strict: Annotated[bool, typer.Option(help="Refuse an edit that disagrees with an active edit.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Add or correct a fact: an edit record that supersedes the old object on functional relations."""
+    _, facts = open_store(store)
+    subject_entity = resolve_entity(facts, subject, "subject")
+    relation_id = resolve_relation(facts, relation)
+    try:
+        object_id = resolve_entity(facts, obj, "object").id
+    except InputError:
+        if not obj.strip():
+            raise
+        object_id = new_entity_id(facts, obj)
+        facts.add_entities([Entity(object_id, obj.strip())])
+        console.print(f"created entity {object_id} ({obj.strip()})")
+    replaced = tuple(resolve_entity(facts, r, "replaced object").id for r in replaces or [])
+    outcome = facts.edit(
+        EditRequest(subject_entity.id, relation_id, object_id, replaced, author, note, "cli"), strict=strict
+    )
+    edit = outcome.edit
+    console.print(f"[green]{edit.id}[/green]: ({edit.subject}, {edit.relation}, {edit.object})")
+    for fact in outcome.removed:
+        console.print(f"  supersedes ({fact.subject}, {fact.relation}, {fact.object})")
+    for loser in outcome.superseded_edits:
+        console.print(f"  conflict resolved: newer edit {edit.id} wins over {loser}")
+    facts.close()
+
+
+@kg_app.command()
+def retract(
+    edit_id: Annotated[str, typer.Argument(help="The edit to undo, e.g. E12.")],
+    store: StoreOption = None,
+) -> None:
+    """Undo an edit: what it superseded comes back."""
+    _, facts = open_store(store)
+    edit = facts.retract(edit_id)
+    current = ", ".join(f.object for f in facts.objects(edit.subject, edit.relation)) or "nothing"
+    console.print(f"retracted {edit.id}; ({edit.subject}, {edit.relation}) is now: {current}")
+    facts.close()
+
+
+@kg_app.command()
+def show(
+    entity: Annotated[str, typer.Argument(help="Entity id, label or alias.")],
+    store: StoreOption = None,
+) -> None:
+    """An entity's label, aliases and current facts, each with its origin."""
+    _, facts = open_store(store)
+    found = resolve_entity(facts, entity, "entity")
+    console.print(
+        f"[bold]{found.label}[/bold] ({found.id})"
+        + (f" aliases: {', '.join(found.aliases)}" if found.aliases else "")
+    )
+    table = Table("relation", "object", "origin", "edit")
+    for fact in facts.facts_about(found.id):
+        relation = facts.relation(fact.relation)
+        target = facts.entity(fact.object)
+        table.add_row(
+            relation.label if relation else fact.relation,
+            f"{target.label if target else fact.object} ({fact.object})",
+            fact.origin.value,
+            fact.edit_id or "",
+        )
+    console.print(table)
+    facts.close()
+
+
+@kg_app.command()
+def history(
+    subject: Annotated[str, typer.Argument(help="Subject entity id, label or alias.")],
+    relation: Annotated[str, typer.Argument(help="Relation id or label.")],
+    store: StoreOption = None,
+) -> None:
+    """Every value a fact has had: base objects and each edit with its status."""
+    _, facts = open_store(store)
+    found = resolve_entity(facts, subject, "subject")
+    record = facts.history(found.id, resolve_relation(facts, relation))
+    console.print(f"base: {', '.join(record.base) or '(none)'}")
+    table = Table("edit", "time", "author", "object", "replaces", "status", "note")
+    for e in record.edits:
+        status = e.status.value + (f" by {e.superseded_by}" if e.superseded_by else "")
+        table.add_row(
+            e.id,
+            e.time.isoformat(timespec="seconds"),
+            e.author,
+            e.object,
+            ", ".join(e.replaces),
+            status,
+            e.note,
+        )
+    console.print(table)
+    console.print(f"current: {', '.join(record.current) or '(none)'}")
+    facts.close()
+
+
+@kg_app.command()
+def edits(
+    status: Annotated[
+        str | None, typer.Option(help="Only edits with this status: active, retracted, superseded.")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """The edit log, oldest first."""
+    _, facts = open_store(store)
+    try:
+        wanted = EditStatus(status) if status else None
+    except ValueError as exc:
+        raise InputError(f"unknown status {status!r}; use active, retracted or superseded") from exc
+    table = Table("edit", "subject", "relation", "object", "status", "author", "source")
+    for e in facts.edits(wanted):
+        table.add_row(e.id, e.subject, e.relation, e.object, e.status.value, e.author, e.source)
+    console.print(table)
+    facts.close()
+
+
+@kg_app.command()
+def conflicts(store: StoreOption = None) -> None:
+    """Functional facts on which edits disagreed, and how the newer-edit-wins rule resolved them."""
+    _, facts = open_store(store)
+    found = facts.conflicts()
+    if not found:
+        console.print("no conflicts")
+    for c in found:
+        console.print(f"({c.subject}, {c.relation}): objects {', '.join(c.objects)}; {c.resolution}")
+    facts.close()
+
+
+@kg_app.command()
+def stats(store: StoreOption = None) -> None:
+    """Counts of entities, relations, facts and edits."""
+    settings, facts = open_store(store)
+    s = facts.stats()
+    console.print(f"store: {settings.store_url}")
+    console.print(f"entities: {s.entities}\nrelations: {s.relations}\nbase facts: {s.base_facts}")
+    console.print(f"current facts: {s.current_facts}\nedits: {s.edits or 'none'}")
+    facts.close()
+
+
+@kg_app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="File to import.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="turtle, nt, nquads, tsv, relations, mquake, easyedit (default: from the extension).",
+        ),
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="Refuse edits that disagree with active edits.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Import a file whole or not at all."""
+    from kg.io import import_file
+
+    _, facts = open_store(store)
+    with console.status(f"importing {path.name}"):
+        report = import_file(facts, path, fmt, strict)
+    console.print(
+        f"imported {report.entities} entities, {report.relations} relations, {report.facts} facts, "
+        f"{len(report.edits)} edits from {path}"
+    )
+    facts.close()
+
+
+@kg_app.command()
+def export(
+    path: Annotated[Path, typer.Argument(help="File to write.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="turtle, nt, nquads (full backup), tsv, relations, edits (default: from the extension).",
+        ),
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Export the current graph, a full backup, or the edit log."""
+    from kg.io import export_file
+
+    _, facts = open_store(store)
+    count = export_file(facts, path, fmt)
+    console.print(f"wrote {count} records to {path}")
+    facts.close()
+
+
+@kg_app.command()
+def demo(store: StoreOption = None) -> None:
+    """Load the demo graph of countries (capitals, currencies, languages, borders) if the store is empty."""
+    from kg.demo import load_demo
+
+    _, facts = open_store(store)
+    added = load_demo(facts)
+    console.print(
+        f"demo graph: {added} facts added" if added else "store is not empty; demo graph not loaded"
+    )
+    facts.close()

@@ -1,0 +1,137 @@
+"""The shipped table of common Wikidata properties: labels, text templates and functional flags.
+
+Importing a dataset that only gives relation ids (MQuAKE gives "P36") still needs a statement and a
+question template for every relation, or the fact index and the answering pipeline cannot phrase its
+facts. The table in ``wikidata_relations.tsv`` was written from Wikidata's own property labels and
+descriptions. A relation it lacks gets templates derived from its label, with a warning, so an import
+never fails for want of metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import InputError
+from kg.records import Relation
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TABLE = Path(__file__).with_name("wikidata_relations.tsv")
+_COLUMNS = ("id", "label", "functional", "statement", "question", "phrase")
+
+
+@dataclass(frozen=True)
+class RelationEntry:
+    """A relation and the noun phrase that names its object ("the capital of {subject}")."""
+
+    relation: Relation
+    phrase: str
+    derived: bool = False
+
+    def noun_phrase(self, subject: str) -> str:
+        return self.phrase.format(subject=subject)
+
+
+class RelationTable:
+    """Relation metadata by id, with label-derived fallbacks for ids the table does not know."""
+
+    def __init__(self, entries: list[RelationEntry]) -> None:
+        self._entries = {e.relation.id: e for e in entries}
+        self._warned: set[str] = set()
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> RelationTable:
+        """Read a table in the shipped format (the shipped one when ``path`` is None)."""
+        path = path or DEFAULT_TABLE
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read the relation table ({exc})") from exc
+        entries = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            cells = line.split("\t")
+            if tuple(cells) == _COLUMNS:
+                continue
+            entries.append(_parse_row(cells, f"{path}, line {number}"))
+        return cls(entries)
+
+    def __contains__(self, ident: object) -> bool:
+        return ident in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def ids(self) -> list[str]:
+        return sorted(self._entries, key=_id_order)
+
+    def get(self, ident: str) -> Relation | None:
+        entry = self._entries.get(ident)
+        return entry.relation if entry else None
+
+    def entry(self, ident: str, label: str | None = None) -> RelationEntry:
+        """The table's entry, or one derived from ``label`` (logged once per id) when it has none."""
+        found = self._entries.get(ident)
+        if found is not None:
+            return found
+        if ident not in self._warned:
+            self._warned.add(ident)
+            log.warning(
+                "relation %s (%s) is not in the relation table; using templates derived from its label",
+                ident,
+                label or ident,
+            )
+        return derived_entry(ident, label or ident)
+
+    def relation(self, ident: str, label: str | None = None) -> Relation:
+        return self.entry(ident, label).relation
+
+    def add(self, entry: RelationEntry) -> None:
+        self._entries[entry.relation.id] = entry
+
+
+def derived_entry(ident: str, label: str) -> RelationEntry:
+    """Generic templates from a relation label; multi-valued, since nothing says otherwise."""
+    text = " ".join(label.split()) or ident
+    relation = Relation(
+        id=ident,
+        label=text,
+        statement_template=f"The {text} of {{subject}} is {{object}}.",
+        question_template=f"What is the {text} of {{subject}}?",
+        functional=False,
+        wikidata_id=ident if _looks_like_property(ident) else None,
+    )
+    return RelationEntry(relation, f"the {text} of {{subject}}", derived=True)
+
+
+def _parse_row(cells: list[str], where: str) -> RelationEntry:
+    if len(cells) != len(_COLUMNS):
+        raise InputError(f"{where}: expected {len(_COLUMNS)} tab-separated columns ({', '.join(_COLUMNS)})")
+    ident, label, functional, statement, question, phrase = (c.strip() for c in cells)
+    if functional not in ("yes", "no"):
+        raise InputError(f"{where}: functional must be yes or no, found {functional!r}")
+    if "{subject}" not in statement or "{object}" not in statement:
+        raise InputError(f"{where}: the statement template needs {{subject}} and {{object}}")
+    for name, text in (("question", question), ("phrase", phrase)):
+        if "{subject}" not in text or "{object}" in text:
+            raise InputError(f"{where}: the {name} template needs {{subject}} and no {{object}}")
+    relation = Relation(
+        id=ident,
+        label=label,
+        statement_template=statement,
+        question_template=question,
+        functional=functional == "yes",
+        wikidata_id=ident if _looks_like_property(ident) else None,
+    )
+    return RelationEntry(relation, phrase)
+
+
+def _looks_like_property(ident: str) -> bool:
+    return ident.startswith("P") and ident[1:].isdigit()
+
+
+def _id_order(ident: str) -> tuple[int, str]:
+    return (int(ident[1:]), ident) if _looks_like_property(ident) else (1 << 30, ident)
