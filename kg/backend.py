@@ -57,6 +57,7 @@ def register_backend(scheme: str, factory: BackendFactory) -> None:
 def open_backend(url: str) -> TripleStore:
     """Open a store from a URL-like setting: ``memory:``, ``oxigraph:PATH``, ``sparql+http://...``."""
     import kg.oxigraph_backend  # noqa: F401  (registers memory: and oxigraph:)
+    import kg.sparql_backend  # noqa: F401  (registers sparql+http: and sparql+https:)
 
     scheme, sep, _ = url.partition(":")
     if not sep or scheme not in _REGISTRY:
