@@ -23,8 +23,8 @@ def detect_format(path: Path, fmt: str | None) -> str:
             f"{path}: cannot tell the format from the extension; pass --format ({', '.join(IMPORT_FORMATS)})"
         )
     if guess == "tsv" and path.exists():
-        first = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
-        if first.count("\t") == 4:
+        cells = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0].split("\t")
+        if len(cells) == 5 and ("{}" in cells[2] or cells[2].strip().lower() == "cloze"):
             return "relations"
     if guess == "json":
         text = path.read_text(encoding="utf-8", errors="replace")[:20000]
