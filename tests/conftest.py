@@ -11,12 +11,15 @@ import pytest
 from kg.store import FactStore
 from tests.support import tiny_world
 
+pytest_plugins = ["tests.servers.fixtures"]  # virtuoso_server, virtuoso_store_url
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 STORE_BACKENDS = [
     pytest.param("memory", id="memory"),
     pytest.param("oxigraph", id="oxigraph"),
+    pytest.param("virtuoso", id="virtuoso", marks=pytest.mark.server),
 ]
 
 
