@@ -1,0 +1,71 @@
+"""Text normalisation shared by the entity linker's dictionary and its questions.
+
+Names and questions go through the same tokeniser, so "the U.S.A.", "USA" and "usa" meet on one key.
+Each token keeps its character span in the original text, so a match maps back to what the user wrote.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from kg.errors import InputError
+
+MAX_TEXT_CHARS = 4000
+"""Longer questions and queries are refused: no real question is this long, and the models truncate."""
+
+# An acronym with dots ("U.S.A.", "D.C.") is one token; otherwise runs of letters and digits.
+_TOKEN = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+")
+_APOSTROPHES = ("'", "\u2019")
+ARTICLES = frozenset({"the", "a", "an"})
+STOPWORDS = frozenset(
+    {
+        "who", "whom", "whose", "what", "which", "where", "when", "why", "how", "is", "are", "was",
+        "were", "be", "been", "being", "do", "does", "did", "of", "in", "on", "at", "to", "for", "by",
+        "with", "from", "into", "and", "or", "as", "it", "its", "this", "that", "these", "those", "he",
+        "she", "they", "his", "her", "their", "there", "than", "then", "has", "have", "had", "name",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Token:
+    """One normalised word and where it sits in the original text."""
+
+    text: str
+    start: int
+    end: int
+
+
+def fold(word: str) -> str:
+    """Case- and accent-insensitive form of one word ("Zürich" -> "zurich")."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace(".", "")
+
+
+def tokens(text: str) -> list[Token]:
+    """Normalised tokens of ``text``, without articles or the possessive "'s"."""
+    found = []
+    for match in _TOKEN.finditer(text):
+        word = fold(match.group())
+        if not word or word in ARTICLES:
+            continue
+        if word == "s" and match.start() > 0 and text[match.start() - 1] in _APOSTROPHES:
+            continue
+        found.append(Token(word, match.start(), match.end()))
+    return found
+
+
+def name_key(name: str) -> tuple[str, ...]:
+    """The dictionary key of an entity name: its normalised tokens."""
+    return tuple(token.text for token in tokens(name))
+
+
+def check_text(text: str, what: str = "text") -> str:
+    """Refuse empty or over-long user text with a sentence that says what to do."""
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(f"the {what} is empty: type a few words")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(f"the {what} is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}")
+    return text
