@@ -1,0 +1,79 @@
+"""The answering-system interface the harness evaluates, and the registry that builds one by name.
+
+A system gets a store already loaded for the evaluation setting and answers one question at a time
+with an :class:`~qa.trace.Answer`. Each kind of system (the unedited LM baseline, the graph pipeline,
+MeLLo, weight editors) registers a factory under a name with :func:`register_system` in its own
+module, and adds ``name: module`` to :data:`PROVIDERS` so :func:`make_system` can import that module
+on first use without the registry importing every model library up front.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from kg.errors import InputError
+from kg.store import FactStore
+from qa.trace import Answer
+
+DEFAULT_LM = "SmolLM2-135M-Instruct"
+DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+@runtime_checkable
+class System(Protocol):
+    """Answers questions from (or despite) the store it was built on.
+
+    A system whose answers never depend on the store may set ``reads_store = False``; the harness
+    then reuses its answers across edit batches instead of asking again.
+    """
+
+    name: str
+
+    def answer(self, question: str) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class SystemContext:
+    """What a system may need besides the store: model names, caches and the device."""
+
+    lm: str = DEFAULT_LM
+    cache_dir: Path | None = None
+    device: str = "auto"
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    index_dir: Path | None = None
+
+
+SystemFactory = Callable[[FactStore, SystemContext], System]
+
+_FACTORIES: dict[str, SystemFactory] = {}
+
+# name -> module whose import registers that system (kept as text so nothing heavy loads early).
+PROVIDERS: dict[str, str] = {
+    "lm": "qa.baseline",
+}
+
+
+def register_system(name: str, factory: SystemFactory) -> None:
+    _FACTORIES[name] = factory
+
+
+def system_names() -> list[str]:
+    return sorted(set(_FACTORIES) | set(PROVIDERS))
+
+
+def make_system(name: str, store: FactStore, context: SystemContext | None = None) -> System:
+    """Build the system registered as ``name`` on ``store``."""
+    if name not in _FACTORIES and name in PROVIDERS:
+        importlib.import_module(PROVIDERS[name])
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        raise InputError(f"unknown system {name!r}; known systems: {', '.join(system_names())}")
+    return factory(store, context or SystemContext())
+
+
+def reads_store(system: System) -> bool:
+    return bool(getattr(system, "reads_store", True))
