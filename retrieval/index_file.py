@@ -88,7 +88,7 @@ def load(path: Path) -> Snapshot:
             stamp = Stamp(**json.loads(bytes(data["stamp"]).decode()))
             if stamp.version != FORMAT_VERSION:
                 raise IndexFileError(f"{path} has format version {stamp.version}, expected {FORMAT_VERSION}")
-            index = faiss.downcast_index(faiss.deserialize_index(np.array(data["index"])))
+            index = faiss.deserialize_index(np.array(data["index"]))  # already the concrete class
             rows = json.loads(bytes(data["facts"]).decode())
     except IndexFileError:
         raise

@@ -110,7 +110,7 @@ def build_ivf(
     ids: np.ndarray, vectors: np.ndarray, recall_target: float = 0.95, seed: int = 0
 ) -> VectorIndex:
     n, dim = vectors.shape
-    nlist = max(16, int(math.sqrt(n)))
+    nlist = max(1, min(int(math.sqrt(n)), n // 39))  # FAISS wants about 39+ training points per list
     rng = np.random.default_rng(seed)
     sample = vectors[rng.choice(n, size=min(n, nlist * _TRAIN_PER_LIST), replace=False)]
     ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
