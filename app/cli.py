@@ -10,7 +10,9 @@ import sys
 
 import typer
 
+from app.cli_eval import bench_app, eval_app
 from app.cli_kg import kg_app
+from app.cli_serve import serve
 from kg.errors import KgeditError
 
 app = typer.Typer(
@@ -20,6 +22,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(kg_app, name="kg")
+app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
+app.command("serve")(serve)
 
 
 @app.callback()

@@ -1,0 +1,96 @@
+"""Pieces every tab uses: the error guard, entity and relation pickers, and origin badges.
+
+The guard is why no traceback or server path ever reaches the browser: a :class:`KgeditError`
+becomes one sentence in a Gradio error toast; anything else is logged here and reported as a
+generic sentence.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import gradio as gr
+
+from app.ui.services import Services, user_message
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+BADGE_CSS = """
+.kg-badge {display:inline-block; padding:0 .45em; border-radius:.6em; font-size:.8em; font-weight:600;}
+.kg-badge-edit {background:#fde2e1; color:#a61b1b; border:1px solid #e5a3a0;}
+.kg-badge-base {background:#e3eefc; color:#1b4f99; border:1px solid #a9c4ee;}
+.kg-badge-model {background:#fdf3d7; color:#7a5a00; border:1px solid #e6cf8a;}
+.kg-chain ol {margin:.2em 0 .2em 1.2em;}
+.kg-chain .kg-hop-q {color:#555;}
+.kg-answer {font-size:1.15em; font-weight:600;}
+"""
+
+
+def guarded(fn: F) -> F:
+    """Run a handler; turn its errors into one user-facing sentence (works for generators too)."""
+
+    def fail(exc: Exception) -> gr.Error:
+        if not isinstance(exc, gr.Error):
+            log.warning("%s failed: %s", fn.__name__, exc, exc_info=not _is_user_error(exc))
+            return gr.Error(user_message(exc), print_exception=False)
+        return exc
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as exc:
+                raise fail(exc) from None
+
+        return gen_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise fail(exc) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _is_user_error(exc: Exception) -> bool:
+    from kg.errors import KgeditError
+
+    return isinstance(exc, KgeditError)
+
+
+def entity_picker(services: Services, label: str, value: str | None = None, **kwargs: Any) -> gr.Dropdown:
+    """A dropdown that filters as you type over labels and aliases; ids, labels and aliases all resolve."""
+    return gr.Dropdown(
+        choices=services.entity_choices(),
+        value=value,
+        label=label,
+        filterable=True,
+        allow_custom_value=True,
+        **kwargs,
+    )
+
+
+def relation_picker(services: Services, label: str = "Relation", **kwargs: Any) -> gr.Dropdown:
+    return gr.Dropdown(
+        choices=services.relation_choices(), label=label, filterable=True, allow_custom_value=True, **kwargs
+    )
+
+
+def badge(origin: str, edit_id: str | None = None) -> str:
+    text = f"edit {edit_id}" if origin == "edit" and edit_id else origin
+    return f'<span class="kg-badge kg-badge-{html.escape(origin)}">{html.escape(text)}</span>'
+
+
+def refreshed_entities(services: Services) -> dict[str, Any]:
+    """An update that gives a picker the current entity list (after an import or a new entity)."""
+    return gr.update(choices=services.entity_choices())

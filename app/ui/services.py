@@ -1,0 +1,187 @@
+"""What the UI shares per process: one fact store, one answering pipeline, one write lock.
+
+Gradio runs event handlers on worker threads. Reads go straight to the store; writes (edits,
+retractions, imports) take :attr:`Services.write_lock` so that a preview and the commit that follows
+it see the same store, and the Gradio queue serialises them through one concurrency group.
+Paths that users name (uploads, exports, datasets) are confined to ``settings.data_dir``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.config import Settings
+from kg.errors import InputError, KgeditError
+from kg.records import Entity, Relation
+from kg.store import FactStore
+
+if TYPE_CHECKING:
+    from qa.systems import System, SystemContext
+
+log = logging.getLogger(__name__)
+
+UPLOAD_TYPES = (".ttl", ".nt", ".nq", ".tsv", ".json")
+WRITE_GROUP = "store-write"
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:/[^\s/'\":,;()]+){2,}/?")
+
+
+def user_message(exc: BaseException) -> str:
+    """One sentence for the browser: the error's own words with any file path cut to its name."""
+    if not isinstance(exc, KgeditError):
+        return "Something went wrong inside kgedit; the server log has the details."
+    text = _PATH.sub(lambda m: Path(m.group(0)).name or "(path)", str(exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@dataclass
+class EntityCatalogue:
+    """Labels and aliases of every entity, rebuilt when the store's revision changes."""
+
+    revision: int = -1
+    entities: dict[str, Entity] = field(default_factory=dict)
+    choices: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Services:
+    """The per-process state behind every tab."""
+
+    def __init__(self, settings: Settings, store: FactStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.write_lock = threading.RLock()
+        self._catalogue = EntityCatalogue()
+        self._catalogue_lock = threading.Lock()
+        self._systems: dict[str, System] = {}
+        self._system_lock = threading.Lock()
+
+    # ----- entities and relations ------------------------------------------------------------
+
+    def catalogue(self) -> EntityCatalogue:
+        with self._catalogue_lock:
+            revision = self.store.revision()
+            if revision != self._catalogue.revision:
+                entities = {e.id: e for e in self.store.entities()}
+                choices = sorted(
+                    ((entity_display(e), e.id) for e in entities.values()), key=lambda c: c[0].lower()
+                )
+                self._catalogue = EntityCatalogue(revision, entities, choices)
+            return self._catalogue
+
+    def entity_choices(self) -> list[tuple[str, str]]:
+        """(display, id) pairs for an autocompleting dropdown: the display holds label and aliases."""
+        return self.catalogue().choices
+
+    def labels(self) -> dict[str, str]:
+        """A fresh id -> label map (callers may add to it)."""
+        return {ident: e.label for ident, e in self.catalogue().entities.items()}
+
+    def label(self, ident: str) -> str:
+        found = self.catalogue().entities.get(ident) or self.store.entity(ident)
+        return found.label if found else ident
+
+    def resolve_entity(self, text: str | None, role: str = "entity") -> Entity:
+        """An entity by id, exact label or alias, or the display text of a dropdown choice."""
+        text = (text or "").strip()
+        if not text:
+            raise InputError(f"choose the {role} first")
+        found = self.store.entity(text)
+        if found is not None:
+            return found
+        matches = self.store.find_entities(text)
+        if not matches:
+            by_display = [i for d, i in self.entity_choices() if d == text]
+            matches = [self.catalogue().entities[i] for i in by_display]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            options = ", ".join(f"{e.label} ({e.id})" for e in matches[:5])
+            raise InputError(f"the {role} {text!r} is ambiguous ({options}); pick one from the list")
+        raise InputError(f"no entity is called {text!r}; pick the {role} from the list")
+
+    def relation_choices(self) -> list[tuple[str, str]]:
+        return [(f"{r.label} ({r.id})", r.id) for r in self.store.relations()]
+
+    def resolve_relation(self, text: str | None) -> Relation:
+        text = (text or "").strip()
+        if not text:
+            raise InputError("choose a relation first")
+        found = self.store.relation(text)
+        if found is not None:
+            return found
+        for relation in self.store.relations():
+            if text.lower() in (relation.label.lower(), f"{relation.label} ({relation.id})".lower()):
+                return relation
+        raise InputError(f"unknown relation {text!r}; pick one from the list")
+
+    # ----- files -----------------------------------------------------------------------------
+
+    def data_path(self, *parts: str) -> Path:
+        """A path inside the data folder; anything that would leave it is refused."""
+        root = self.settings.data_dir.resolve()
+        target = root.joinpath(*parts).resolve()
+        if target != root and root not in target.parents:
+            raise InputError("that file is outside the data folder; only files under it can be used")
+        return target
+
+    def accept_upload(self, uploaded: str | None, kind: str) -> Path:
+        """Copy an upload (a temp file Gradio wrote) into ``data_dir/uploads`` after checking it."""
+        if not uploaded:
+            raise InputError(f"choose a {kind} file to upload first")
+        source = Path(uploaded)
+        suffix = source.suffix.lower()
+        if suffix not in UPLOAD_TYPES:
+            raise InputError(
+                f"{source.name}: files of type {suffix or '(none)'} are not accepted; "
+                f"use one of {', '.join(UPLOAD_TYPES)}"
+            )
+        limit = self.settings.max_upload_mb * 1024 * 1024
+        if source.stat().st_size > limit:
+            raise InputError(
+                f"{source.name} is larger than the {self.settings.max_upload_mb} MB upload limit"
+            )
+        target_dir = self.data_path("uploads")
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / _safe_name(source.name)
+        shutil.copyfile(source, target)
+        return target
+
+    # ----- answering -------------------------------------------------------------------------
+
+    def system(self, name: str) -> System:
+        """The answering system of this name, built once per process (models load on first use).
+
+        Systems follow the store through its change listener, so one instance serves every question.
+        """
+        with self._system_lock:
+            if name not in self._systems:
+                from qa.systems import make_system
+
+                self._systems[name] = make_system(name, self.store, self.system_context())
+            return self._systems[name]
+
+    def system_context(self) -> SystemContext:
+        from qa.systems import SystemContext
+
+        return SystemContext(
+            lm=self.settings.lm,
+            cache_dir=self.settings.cache_dir,
+            device=self.settings.device,
+            embedding_model=self.settings.embedding_model,
+            index_dir=self.settings.index_dir,
+        )
+
+
+def entity_display(entity: Entity) -> str:
+    aliases = [a for a in entity.aliases if a != entity.label][:4]
+    return f"{entity.label}" + (f" ({', '.join(aliases)})" if aliases else "") + f" · {entity.id}"
+
+
+def _safe_name(name: str) -> str:
+    cleaned = re.sub(r"[^0-9A-Za-z._-]+", "_", name).strip("._") or "upload"
+    return cleaned[:120]
