@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import replace
 
 import pytest
 
-from kg import conflicts
-from kg.records import EditRequest, EditStatus, Entity, Relation
+from kg.records import EditRequest, Entity, Relation
 from kg.store import ChangeSet, FactStore, ImportBundle
+from tests.robustness.checks import assert_follows_rule
 
 THREADS = 4
 EDITS_PER_THREAD = 250
@@ -96,14 +95,5 @@ def test_concurrent_edits_lose_nothing_and_follow_the_conflict_rule(store: FactS
         assert order == sorted(order), f"thread {thread}'s edits were reordered"
     assert len(set(revisions)) == len(revisions) == THREADS * per_thread
 
-    for subject in SUBJECTS:
-        for relation in (FUNCTIONAL, MULTI):
-            edits = [e for e in log if (e.subject, e.relation) == (subject, relation.id)]
-            fresh = [replace(e, status=EditStatus.ACTIVE, superseded_by=None) for e in edits]
-            decided = conflicts.resolve(fresh, relation.functional)
-            assert {e.id: (e.status, e.superseded_by) for e in edits} == decided
-            replayed = [replace(e, status=decided[e.id][0]) for e in edits]
-            base = store.base_objects(subject, relation.id)
-            expected = conflicts.current_objects(base, replayed, relation.functional)
-            assert {f.object for f in store.objects(subject, relation.id)} == expected
+    assert_follows_rule(store)
     assert not [c for c in store.conflicts() if c.winner is None]
