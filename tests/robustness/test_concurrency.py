@@ -81,7 +81,7 @@ def test_concurrent_edits_lose_nothing_and_follow_the_conflict_rule(store: FactS
     by_id = {edit.id: edit for edit in log}
     assert len(log) == len(by_id) == THREADS * per_thread
     seq = {edit.id: i for i, edit in enumerate(log)}
-    for thread, made in acknowledged.items():
+    for index, made in acknowledged.items():
         assert len(made) == per_thread
         for ident, request in made:
             edit = by_id[ident]
@@ -89,10 +89,10 @@ def test_concurrent_edits_lose_nothing_and_follow_the_conflict_rule(store: FactS
                 request.subject,
                 request.relation,
                 request.object,
-                f"t{thread}",
+                f"t{index}",
             )
         order = [seq[ident] for ident, _ in made]
-        assert order == sorted(order), f"thread {thread}'s edits were reordered"
+        assert order == sorted(order), f"thread {index}'s edits were reordered"
     assert len(set(revisions)) == len(revisions) == THREADS * per_thread
 
     assert_follows_rule(store)

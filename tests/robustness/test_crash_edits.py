@@ -62,7 +62,7 @@ def start_burst(url: str) -> subprocess.Popen[str]:
 
 def read_acks(child: subprocess.Popen[str], count: int) -> list[list[str]]:
     assert child.stdout is not None
-    acks = []
+    acks: list[list[str]] = []
     while len(acks) < count:
         line = child.stdout.readline()
         assert line, "the editing child died before the kill"
