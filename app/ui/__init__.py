@@ -12,8 +12,10 @@ from typing import Any
 import gradio as gr
 
 from app.config import Settings
+from app.ui.chat import build_chat_tab
 from app.ui.common import BADGE_CSS
 from app.ui.curate import build_curate_tab
+from app.ui.evaluate import build_evaluate_tab
 from app.ui.graph_view import build_graph_tab
 from app.ui.services import Services
 
@@ -29,8 +31,12 @@ def build_app(services: Services) -> gr.Blocks:
         )
         pickers: list[Any] = []
         with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                build_chat_tab(services)
             with gr.Tab("Curate", id="curate"):
                 pickers += build_curate_tab(services)["pickers"]
+            with gr.Tab("Evaluate", id="evaluate"):
+                build_evaluate_tab(services)
             with gr.Tab("Graph", id="graph"):
                 pickers += build_graph_tab(services)["pickers"]
 
