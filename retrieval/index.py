@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -238,27 +239,33 @@ class FactIndex:
 
     def search(self, text: str, k: int = 10, origin: Origin | None = None) -> list[Hit]:
         """The k facts whose statements are closest to ``text``, best first; ``origin`` filters."""
-        check_text(text, "search text")
+        return self.search_many([text], k, origin)[0]
+
+    def search_many(self, texts: Sequence[str], k: int = 10, origin: Origin | None = None) -> list[list[Hit]]:
+        """:meth:`search` for many texts at once: one embedding batch and one FAISS call."""
+        for text in texts:
+            check_text(text, "search text")
         if not 1 <= k <= MAX_K:
             raise InputError(f"k must be between 1 and {MAX_K}, got {k}")
-        query = self.embedder.encode([text])
+        queries = self.embedder.encode(list(texts))
         with self._lock:
             self._ensure_current()
             built = self._require_vectors()
-            if built.size == 0 or origin is Origin.MODEL:
-                return []
             edit_ids = np.fromiter(self._edit_ids, dtype=np.int64, count=len(self._edit_ids))
+            if built.size == 0 or origin is Origin.MODEL or (origin is Origin.EDIT and not len(edit_ids)):
+                return [[] for _ in texts]
             if origin is Origin.EDIT:
-                if not len(edit_ids):
-                    return []
-                scores, ids = built.search(query, min(k, len(edit_ids)), allow=edit_ids)
+                scores, ids = built.search(queries, min(k, len(edit_ids)), allow=edit_ids)
             else:
                 deny = edit_ids if origin is Origin.BASE else None
-                scores, ids = built.search(query, min(k, built.size), deny=deny)
+                scores, ids = built.search(queries, min(k, built.size), deny=deny)
             return [
-                Hit(self._facts[int(fid)], self._statements[int(fid)], float(score))
-                for score, fid in zip(scores[0], ids[0], strict=True)
-                if fid >= 0 and int(fid) in self._facts
+                [
+                    Hit(self._facts[int(fid)], self._statements[int(fid)], float(score))
+                    for score, fid in zip(row_scores, row_ids, strict=True)
+                    if fid >= 0 and int(fid) in self._facts
+                ]
+                for row_scores, row_ids in zip(scores, ids, strict=True)
             ]
 
     def fact_ids(self) -> set[int]:

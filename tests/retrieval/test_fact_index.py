@@ -13,7 +13,7 @@ from kg.store import FactStore
 from retrieval.embedder import Embedder
 from retrieval.index import FactIndex
 from retrieval.index_file import INDEX_FILE
-from tests.retrieval.conftest import numbered_world
+from tests.retrieval.graphs import numbered_world
 from tests.support import tiny_world
 
 
@@ -27,7 +27,9 @@ def test_index_holds_exactly_the_current_facts(tiny_store: FactStore, embedder: 
     assert index.stats()["facts"] == 7
 
 
-def test_search_returns_the_triple_its_statement_and_origin(tiny_store: FactStore, embedder: Embedder) -> None:
+def test_search_returns_the_triple_its_statement_and_origin(
+    tiny_store: FactStore, embedder: Embedder
+) -> None:
     index = FactIndex.open(tiny_store, None, embedder)
     hits = index.search("What is the capital of France?", k=3)
     assert hits[0].fact == Fact("Q142", "P36", "Q90", Origin.BASE)
@@ -46,7 +48,9 @@ def test_edit_replaces_the_superseded_fact_and_retract_restores_it(
     top = index.search("The capital of France is Lyon.", k=1)[0]
     assert top.fact == edited
     assert [h.fact for h in index.search("capital of France", k=5, origin=Origin.EDIT)] == [edited]
-    assert all(h.fact.origin is Origin.BASE for h in index.search("capital of France", k=5, origin=Origin.BASE))
+    assert all(
+        h.fact.origin is Origin.BASE for h in index.search("capital of France", k=5, origin=Origin.BASE)
+    )
 
     tiny_store.retract(outcome.edit.id)
     assert index.fact_ids() == current_ids(tiny_store)
@@ -69,7 +73,9 @@ def test_retracting_an_edit_that_only_relabelled_a_base_fact_turns_it_back_to_ba
     outcome = tiny_store.edit(EditRequest("Q142", "P36", "Q90", author="test"))
     assert index.search("The capital of France is Paris.", k=1)[0].fact.origin is Origin.EDIT
     tiny_store.retract(outcome.edit.id)
-    assert index.search("The capital of France is Paris.", k=1)[0].fact == Fact("Q142", "P36", "Q90", Origin.BASE)
+    assert index.search("The capital of France is Paris.", k=1)[0].fact == Fact(
+        "Q142", "P36", "Q90", Origin.BASE
+    )
 
 
 def test_bad_search_input_is_refused_with_a_clear_error(tiny_store: FactStore, embedder: Embedder) -> None:
@@ -173,6 +179,6 @@ def test_large_index_switches_to_ivf_with_measured_recall(embedder: Embedder) ->
 
     store.edit(EditRequest("N17", "P1", "N300", author="test"))
     assert index.fact_ids() == current_ids(store)
-    assert index.search("Heath birch station 17 comes before Amber amber station 300.", k=1)[0].fact.origin is (
-        Origin.EDIT
-    )
+    assert index.search("Heath birch station 17 comes before Amber amber station 300.", k=1)[
+        0
+    ].fact.origin is (Origin.EDIT)
