@@ -11,6 +11,7 @@ import sys
 import typer
 
 from app.cli_eval import bench_app, eval_app
+from app.cli_index import index_app, link
 from app.cli_kg import kg_app
 from app.cli_serve import serve
 from kg.errors import KgeditError
@@ -22,6 +23,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(kg_app, name="kg")
+app.add_typer(index_app, name="index")
+app.command("link")(link)
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
 app.command("serve")(serve)
