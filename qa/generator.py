@@ -36,7 +36,7 @@ class GeneratorConfig:
     seed: int = 0
     min_hops: int = 2
     max_hops: int = 4
-    max_attempts_per_case: int = 200
+    passes: int = 3
 
 
 @dataclass
@@ -66,6 +66,7 @@ class CaseGenerator:
             self.entries[relation.id] = RelationEntry(relation, known.phrase if known else derived_entry(
                 relation.id, relation.label).phrase)
         self.world = self._world()
+        self._used: set[tuple[Triple, ...]] = set()
 
     def _world(self) -> _World:
         objects: dict[Key, set[str]] = {}
@@ -80,74 +81,78 @@ class CaseGenerator:
             ranges.setdefault(r, set()).add(o)
         return _World(hops, out, {r: sorted(objs) for r, objs in ranges.items() if len(objs) > 1})
 
+    def paths(self, hops: int) -> list[list[Triple]]:
+        """Chains of ``hops`` hops in the unedited graph: no (subject, relation) twice, no A -> B -> A."""
+        found: list[list[Triple]] = []
+
+        def extend(chain: list[Triple], current: str) -> None:
+            if len(chain) == hops:
+                found.append(list(chain))
+                return
+            used = {(s, r) for s, r, _ in chain}
+            back = chain[-1][0] if chain else None
+            for relation in self.world.out.get(current, []):
+                obj = self.world.hops[(current, relation)]
+                if (current, relation) not in used and obj != back:
+                    chain.append((current, relation, obj))
+                    extend(chain, obj)
+                    chain.pop()
+
+        for start in sorted(self.world.out):
+            extend([], start)
+        return found
+
     def generate(self, config: GeneratorConfig, progress: bool = True) -> list[dict[str, Any]]:
+        """Up to ``config.cases`` distinct cases, balanced over hop counts; fewer is an error."""
         rng = random.Random(config.seed)
-        starts = sorted(self.world.out)
-        if not starts:
-            raise InputError("the graph has no facts with a single object per (subject, relation) to build chains from")
+        pools = {n: self.paths(n) for n in range(config.min_hops, config.max_hops + 1)}
+        for pool in pools.values():
+            rng.shuffle(pool)
+        if not any(pools.values()):
+            raise InputError("the graph has no chains of facts with a single object per (subject, relation)")
         cases: list[dict[str, Any]] = []
-        seen: set[tuple[Any, ...]] = set()
-        hop_counts = list(range(config.min_hops, config.max_hops + 1))
         with tqdm(total=config.cases, unit="case", desc="bench make", disable=not progress) as bar:
-            failures = 0
-            while len(cases) < config.cases:
-                hops = hop_counts[len(cases) % len(hop_counts)]
-                made = self._one_case(rng, starts, hops, seen)
-                if made is None:
-                    failures += 1
-                    if failures > config.max_attempts_per_case * max(1, config.cases // 10):
-                        log.warning("the graph supports only %d distinct consistent cases", len(cases))
+            for _ in range(config.passes):
+                for chain in _round_robin(list(pools.values())):
+                    if len(cases) >= config.cases:
                         break
-                    continue
-                made["case_id"] = len(cases) + 1
-                cases.append(made)
-                bar.update(1)
+                    made = self._one_case(rng, chain)
+                    if made is not None:
+                        made["case_id"] = len(cases) + 1
+                        cases.append(made)
+                        bar.update(1)
+                for pool in pools.values():
+                    pool[:] = [c for c in pool if tuple(c) not in self._used]
         if len(cases) < config.cases:
+            total = sum(len(p) for p in pools.values())
             raise InputError(
-                f"could make only {len(cases)} of {config.cases} distinct consistent cases from this graph; "
-                "ask for fewer cases or add facts (--facts)"
+                f"could make only {len(cases)} of {config.cases} distinct consistent cases from this graph "
+                f"(it has {total} unused chains of {config.min_hops}-{config.max_hops} hops left); "
+                "ask for fewer cases or add facts"
             )
         return cases
 
-    def _one_case(self, rng: random.Random, starts: list[str], hops: int, seen: set[tuple[Any, ...]]) -> dict[str, Any] | None:
-        chain = self._walk(rng, rng.choice(starts), hops)
-        if chain is None:
+    def _one_case(self, rng: random.Random, chain: list[Triple]) -> dict[str, Any] | None:
+        if tuple(chain) in self._used:
             return None
+        hops = len(chain)
         relations = [r for _, r, _ in chain]
-        wanted = rng.choice([1, 1, 1, 2, 2, 3, 4][: max(1, min(hops, 4)) + 3])
-        positions = set(rng.sample(range(hops), min(wanted, hops)))
-        new_chain = self._edited_chain(rng, chain[0][0], relations, positions)
-        if new_chain is None:
+        choices = list(range(1, hops + 1))
+        wanted = rng.choices(choices, weights=[2.0 ** -i for i in range(hops)])[0]
+        positions = set(rng.sample(range(hops), wanted))
+        made = self._edited_chain(rng, chain[0][0], relations, positions)
+        if made is None:
             return None
-        new_triples, edit_keys = new_chain
+        new_triples, edit_keys = made
         if new_triples[-1][2] == chain[-1][2]:
             return None
-        signature = (tuple(chain), tuple(new_triples))
-        if signature in seen:
-            return None
-        seen.add(signature)
+        self._used.add(tuple(chain))
         for s, r, o in new_triples:
             if (s, r) in edit_keys:
                 self.world.edits[(s, r)] = o
             else:
                 self.world.frozen.add((s, r))
         return self._case(chain, new_triples, [t for t in new_triples if (t[0], t[1]) in edit_keys])
-
-    def _walk(self, rng: random.Random, start: str, hops: int) -> list[Triple] | None:
-        """A chain of the unedited graph with no entity visited twice."""
-        chain: list[Triple] = []
-        visited = {start}
-        current = start
-        for _ in range(hops):
-            options = [r for r in self.world.out.get(current, []) if self.world.hops[(current, r)] not in visited]
-            if not options:
-                return None
-            relation = rng.choice(options)
-            obj = self.world.hops[(current, relation)]
-            chain.append((current, relation, obj))
-            visited.add(obj)
-            current = obj
-        return chain
 
     def _edited_chain(
         self, rng: random.Random, start: str, relations: Sequence[str], positions: set[int]
@@ -156,30 +161,30 @@ class CaseGenerator:
         chain: list[Triple] = []
         edit_keys: set[Key] = set()
         current = start
-        visited = {start}
         for i, relation in enumerate(relations):
             key = (current, relation)
+            if any((s, r) == key for s, r, _ in chain):
+                return None
             if key in self.world.edits:
                 obj: str | None = self.world.edits[key]
                 edit_keys.add(key)
             elif i in positions and key not in self.world.frozen and key in self.world.hops:
-                obj = self._counterfactual(rng, key, relations[i + 1 :], visited)
+                obj = self._counterfactual(rng, key, relations[i + 1 :])
                 if obj is None:
                     return None
                 edit_keys.add(key)
             else:
                 obj = self.world.hops.get(key)
-            if obj is None or obj in visited:
+            if obj is None:
                 return None
             chain.append((current, relation, obj))
-            visited.add(obj)
             current = obj
         return (chain, edit_keys) if edit_keys else None
 
-    def _counterfactual(self, rng: random.Random, key: Key, rest: Sequence[str], visited: set[str]) -> str | None:
+    def _counterfactual(self, rng: random.Random, key: Key, rest: Sequence[str]) -> str | None:
         """Another object of the same relation from which the rest of the chain can be walked."""
         true = self.world.hops[key]
-        candidates = [o for o in self.world.ranges.get(key[1], []) if o != true and o not in visited]
+        candidates = [o for o in self.world.ranges.get(key[1], []) if o != true and o != key[0]]
         rng.shuffle(candidates)
         for obj in candidates[:50]:
             current, ok = obj, True
@@ -219,7 +224,8 @@ class CaseGenerator:
         last = self.entries[relations[-1]]
         full = last.noun_phrase(phrase)
         wh = "Who" if last.relation.question_template.startswith("Who") else "What"
-        return [last.relation.question(phrase), f"{wh} is {full}?", f"Can you name {full}?"]
+        options = [last.relation.question(phrase), f"{wh} is {full}?", f"Tell me {full}.", f"Can you name {full}?"]
+        return list(dict.fromkeys(options))[:3]
 
     def _case(self, chain: list[Triple], new_chain: list[Triple], edits: list[Triple]) -> dict[str, Any]:
         relations = [r for _, r, _ in chain]
@@ -259,6 +265,14 @@ class CaseGenerator:
                 "edit_triples": [list(t) for t in edits],
             },
         }
+
+
+def _round_robin(pools: list[list[list[Triple]]]) -> list[list[Triple]]:
+    """Chains taken in turn from each hop count, so a short run stays balanced over hop counts."""
+    out = []
+    for i in range(max((len(p) for p in pools), default=0)):
+        out += [p[i] for p in pools if i < len(p)]
+    return out
 
 
 def write_cases(path: Path, cases: list[dict[str, Any]]) -> None:

@@ -54,6 +54,9 @@ _FACTORIES: dict[str, SystemFactory] = {}
 # name -> module whose import registers that system (kept as text so nothing heavy loads early).
 PROVIDERS: dict[str, str] = {
     "lm": "qa.baseline",
+    "graph": "qa.pipeline",
+    "auto": "qa.pipeline",
+    "mello": "qa.mello",
 }
 
 

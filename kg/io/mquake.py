@@ -37,7 +37,7 @@ class Rewrite:
     subject: str
     subject_label: str
     relation: str
-    true_id: str
+    true_id: str | None
     true_label: str
     new_id: str
     new_label: str
@@ -155,10 +155,17 @@ def parse_case_graph(raw: dict[str, Any], index: int, source: str = "") -> CaseG
             labels.setdefault(s, s_label)
             labels.setdefault(o, o_label)
             relation_labels.setdefault(r, r_label)
+    for key, chain in (("single_hops", triples), ("new_single_hops", new_triples)):
+        hops = raw.get(key)
+        if isinstance(hops, list) and len(hops) == len(chain):
+            for hop, (_, _, o) in zip(hops, chain, strict=True):
+                if isinstance(hop, dict) and isinstance(hop.get("answer"), str):
+                    labels.setdefault(o, hop["answer"])
     rewrites = _rewrites(raw, orig, new_triples, labels, where)
     for rewrite in rewrites:
         labels.setdefault(rewrite.subject, rewrite.subject_label)
-        labels.setdefault(rewrite.true_id, rewrite.true_label)
+        if rewrite.true_id is not None:
+            labels.setdefault(rewrite.true_id, rewrite.true_label)
         labels.setdefault(rewrite.new_id, rewrite.new_label)
     return CaseGraph(case_id, triples, new_triples, rewrites, labels, relation_labels, _aliases(raw, triples, new_triples))
 
@@ -176,7 +183,11 @@ def _rewrites(
                 f"{where}: {len(requested)} requested_rewrite entries but {len(edits)} orig.edit_triples"
             )
     else:
-        edits = tuple(_edit_from_chain(rw, i, new_triples, labels, where) for i, rw in enumerate(requested))
+        found = []
+        for i, rw in enumerate(requested):
+            found.append(_edit_from_chain(rw, i, new_triples, labels, where))
+            labels.setdefault(found[-1][2], _target(rw, "target_new", where)[1])  # labels later rewrites' subjects
+        edits = tuple(found)
     out = []
     for i, (rw, (s, r, o)) in enumerate(zip(requested, edits, strict=True)):
         rwhere = f"{where}, requested_rewrite[{i}]"
@@ -190,7 +201,7 @@ def _rewrites(
         if new_id is not None and new_id != o:
             raise InputError(f"{rwhere}: target_new id {new_id!r} does not match edit triple {(s, r, o)}")
         if true_id is None:
-            true_id = _true_object(s, r, labels, true_label, rwhere)
+            true_id = _true_object(labels, true_label)
         out.append(
             Rewrite(
                 subject=s,
@@ -218,16 +229,16 @@ def _edit_from_chain(
     subject = require(rw, "subject", str, rwhere)
     new_id, new_label = _target(rw, "target_new", rwhere)
     for s, r, o in new_triples:
-        if r == relation and labels.get(s) == subject and (o == new_id or (new_id is None and labels.get(o) == new_label)):
+        same_object = o == new_id if new_id is not None else labels.get(o, new_label) == new_label
+        if r == relation and labels.get(s) == subject and same_object:
             return (s, r, o)
     raise InputError(f"{where}: no orig.edit_triples, and no hop of new_triples matches requested_rewrite[{i}]")
 
 
-def _true_object(s: str, r: str, labels: dict[str, str], label: str, where: str) -> str:
+def _true_object(labels: dict[str, str], label: str) -> str | None:
+    """The id of the entity of the case labelled ``label``, when exactly one is (else unknown)."""
     matches = [ident for ident, text in labels.items() if text == label]
-    if len(matches) == 1:
-        return matches[0]
-    raise InputError(f"{where}: target_true has no id and its label {label!r} names no single entity of the case")
+    return matches[0] if len(matches) == 1 else None
 
 
 def _aliases(raw: dict[str, Any], triples: tuple[Triple, ...], new_triples: tuple[Triple, ...]) -> dict[str, tuple[str, ...]]:
@@ -296,7 +307,7 @@ def edit_request(rewrite: Rewrite, case_id: str, source: str = "") -> EditReques
         subject=rewrite.subject,
         relation=rewrite.relation,
         object=rewrite.new_id,
-        replaces=(rewrite.true_id,),
+        replaces=(rewrite.true_id,) if rewrite.true_id else (),
         author="mquake",
         note=f"case {case_id}",
         source=source,
