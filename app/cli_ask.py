@@ -1,0 +1,109 @@
+"""``kgedit ask``: answer a multi-hop question over the edited graph; ``kgedit train-qa``: rebuild the
+chain scorer (and the scope detector) from questions composed over a training graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.context import StoreOption, open_store, settings_for
+from kg.errors import InputError
+from kg.records import Origin
+from qa.trace import Answer
+
+DEV = Path("../shared/data/dev")
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, e.g. \"Who is the head of state of the country where Big Ben is?\"")],
+    system: Annotated[str, typer.Option("--system", help="auto (graph, then the LM loop), graph, or mello.")] = "auto",
+    explain: Annotated[bool, typer.Option("--explain", help="Show every hop: fact, origin, candidates.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Answer a question from the current view of the store (edits applied), with its chain."""
+    from qa.systems import SystemContext, make_system
+
+    if system not in ("auto", "graph", "mello"):
+        raise InputError(f"--system must be auto, graph or mello, not {system!r}")
+    if not question.strip():
+        raise InputError("the question is empty")
+    settings, fact_store = open_store(store)
+    context = SystemContext(
+        lm=settings.lm,
+        cache_dir=settings.cache_dir,
+        device=settings.device,
+        embedding_model=settings.embedding_model,
+        index_dir=settings.index_dir,
+    )
+    try:
+        answer = make_system(system, fact_store, context).answer(question)
+    finally:
+        fact_store.close()
+    typer.echo(answer.text or "(no answer)")
+    if explain or not answer.trace.grounded:
+        typer.echo(explanation(answer))
+
+
+def explanation(answer: Answer) -> str:
+    trace = answer.trace
+    lines = [f"system: {trace.system}  grounded: {trace.grounded}  {trace.seconds * 1000:.0f} ms"]
+    if trace.reason:
+        lines.append(f"why: {trace.reason}")
+    for n, hop in enumerate(trace.hops, start=1):
+        origin = "MODEL (language model guess)" if hop.origin is Origin.MODEL else hop.origin.value
+        fact = f" [fact {hop.fact.id}]" if hop.fact else ""
+        lines.append(f"  hop {n}: {hop.question} -> {hop.answer}  ({origin}){fact}")
+        if hop.note:
+            lines.append(f"         {hop.note}")
+        for c in hop.candidates:
+            mark = "*" if c.used else " "
+            lines.append(f"       {mark} {c.score:6.2f}  {c.statement}  ({c.origin.value})")
+    for conflict in trace.conflicts:
+        lines.append(f"  conflict: {conflict}")
+    return "\n".join(lines)
+
+
+def train_qa(
+    graph: Annotated[list[Path] | None, typer.Option("--graph", help="MQuAKE-format file whose world graph to train on (repeatable); never an evaluation file.")] = None,
+    facts: Annotated[list[Path] | None, typer.Option("--facts", help="Labelled-triple TSV of extra facts (repeatable).")] = None,
+    questions: Annotated[int, typer.Option("--questions", help="How many questions to compose.")] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write the artefacts (default: the cache folder).")] = None,
+) -> None:
+    """Train the chain scorer and the scope detector on questions composed over a graph."""
+    from kg.io.mquake import read_mquake
+    from kg.io.tsv import read_triples_tsv
+    from kg.relation_table import RelationTable
+    from kg.store import FactStore
+    from qa.paths import GraphView
+    from qa.scope import scope_path, train_scope
+    from qa.scorer_training import train_and_save
+    from retrieval.embedder import Embedder
+
+    graphs = graph or [DEV / "mquake_dev.json"]
+    extra = facts if facts is not None else ([DEV / "background.tsv"] if graph is None else [])
+    for path in (*graphs, *extra):
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        if "mquake" in path.parts and "shared" in path.parts:
+            raise InputError(f"{path} is evaluation data; train on the dev set or a generated graph")
+    settings = settings_for(None)
+    store = FactStore.open("memory:")
+    for path in graphs:
+        store.import_bundle(read_mquake(path))
+    table = RelationTable.load()
+    for path in extra:
+        bundle = read_triples_tsv(path)
+        bundle.relations = [table.relation(r) for r in sorted({r for _, r, _ in bundle.facts}) if not store.relation(r)]
+        store.import_bundle(bundle)
+    embedder = Embedder(settings.embedding_model, settings.cache_dir)
+    view = GraphView(store)
+    source = ", ".join(str(p) for p in (*graphs, *extra))
+    scorer_target = out / "chain_scorer.json" if out else settings.cache_dir / "qa" / "chain_scorer.json"
+    scope_target = out / "scope_detector.json" if out else scope_path(settings.cache_dir)
+    report = train_and_save(view, embedder, scorer_target, count=questions, seed=seed, source=source)
+    typer.echo(f"chain scorer: {report.examples} questions, train top-1 {report.accuracy:.3f} -> {scorer_target}")
+    scope = train_scope(view, embedder, scope_target, count=questions, seed=seed, source=source)
+    typer.echo(f"scope detector: {scope.examples} pairs, train accuracy {scope.accuracy:.3f} -> {scope_target}")

@@ -1,0 +1,70 @@
+"""Latency of the graph answering path (median and p95 per question), with its accuracy on the way.
+
+Loads an MQuAKE-format file's world graph with all its edits (KG setting, batch "all") into an
+in-memory store, warms the models up on a few questions, then times every question of every case.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_answer.py \
+        --data ../shared/data/dev/mquake_dev.json --background ../shared/data/dev/background.tsv
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from kg.io.mquake import read_mquake
+from kg.io.tsv import read_triples_tsv
+from kg.relation_table import RelationTable
+from kg.store import FactStore
+from qa.matching import is_correct
+from qa.mquake import load_cases
+from qa.systems import SystemContext, make_system
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/dev/mquake_dev.json"))
+    parser.add_argument("--background", type=Path, default=None)
+    parser.add_argument("--system", default="graph")
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".kgedit" / "cache")
+    parser.add_argument("--limit", type=int, default=0, help="Time only the first N cases (0: all).")
+    args = parser.parse_args()
+
+    began = time.perf_counter()
+    store = FactStore.open("memory:")
+    store.import_bundle(read_mquake(args.data))
+    if args.background:
+        bundle = read_triples_tsv(args.background)
+        table = RelationTable.load()
+        bundle.relations = [table.relation(r) for r in sorted({r for _, r, _ in bundle.facts}) if not store.relation(r)]
+        store.import_bundle(bundle)
+    load_seconds = time.perf_counter() - began
+    cases = load_cases(args.data)[: args.limit or None]
+    system = make_system(args.system, store, SystemContext(cache_dir=args.cache))
+    for case in cases[:5]:
+        system.answer(case.questions[0])  # warm-up: models loaded, caches filled
+    seconds: list[float] = []
+    right = cases_right = 0
+    for case in cases:
+        golds = [case.new_answer, *case.new_answer_aliases]
+        any_right = False
+        for question in case.questions:
+            start = time.perf_counter()
+            answer = system.answer(question)
+            seconds.append(time.perf_counter() - start)
+            ok = is_correct(answer.text, golds)
+            right += ok
+            any_right |= ok
+        cases_right += any_right
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    print(f"data: {args.data} ({len(cases)} cases, {len(seconds)} questions), system {args.system}")
+    print(f"store load: {load_seconds:.1f} s; facts: {store.stats().current_facts}")
+    print(f"latency per question: median {statistics.median(seconds) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms")
+    print(f"multi-hop accuracy (all edits loaded): {cases_right / len(cases):.3f}; per question {right / len(seconds):.3f}")
+
+
+if __name__ == "__main__":
+    main()

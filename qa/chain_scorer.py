@@ -1,0 +1,216 @@
+"""Scores candidate relation paths against a question: which chain of relations is it asking about?
+
+The graph already fixes the order of the hops (a path exists only where the facts connect), so the
+scorer mostly decides *which* relations the question mentions and *how many* hops it takes. It uses a
+few features per path, all relation-agnostic so that they carry over to relations never trained on:
+
+* similarity of the question (entity masked as "X") to the chain's composed nested question;
+* how strongly each relation of the path is mentioned (best n-gram match against the relation's label
+  and Wikidata aliases), as the minimum and mean over the hops;
+* how much of the question the path explains (coverage of its content words), so that a path which
+  leaves a mentioned relation out, or adds one the question does not mention, loses;
+* the hop count, a missing final hop (answered by the language model), and a who/person match.
+
+A linear model over the
+features is trained with a softmax over each question's candidates on questions composed by
+:mod:`qa.training_data`; the weights are a small JSON artefact cached under ``cache_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path as FilePath
+from typing import Protocol
+
+import numpy as np
+
+from kg.errors import ModelError
+from kg.records import Relation
+from qa.paths import GraphView, Path
+from qa.phrasing import (
+    aliases,
+    answer_type,
+    asked_type,
+    canonical_question,
+    content_words,
+    head_noun,
+    ngrams,
+    statement_question,
+)
+
+log = logging.getLogger(__name__)
+
+FEATURES = (
+    "sim",
+    "sim_statement",
+    "mention_min",
+    "mention_mean",
+    "coverage",
+    "hops1",
+    "hops2",
+    "hops3",
+    "hops4",
+    "missing",
+    "who_person",
+    "who_other",
+    "revisit",
+    "edits",
+    "type_match",
+)
+VERSION = 4
+ARTEFACT = "chain_scorer.json"
+
+
+class TextEncoder(Protocol):
+    """Anything that turns texts into L2-normalised vectors (retrieval.embedder.Embedder does)."""
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class EmbeddingCache:
+    """Embeddings of short texts (words, relation names, composed chains), computed once per process."""
+
+    def __init__(self, encoder: TextEncoder) -> None:
+        self.encoder = encoder
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def get(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            vectors = np.asarray(self.encoder.encode(missing), dtype=np.float32)
+            for text, vector in zip(missing, vectors, strict=True):
+                self._vectors[text] = vector
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.stack([self._vectors[t] for t in texts])
+
+
+@dataclass
+class QuestionView:
+    """What the scorer reads from one masked question, computed once for all its candidate paths."""
+
+    text: str
+    vector: np.ndarray
+    words: list[str]
+    word_vectors: np.ndarray
+    gram_vectors: np.ndarray
+    who: bool
+    asked: np.ndarray | None  # embedding of the answer type the question asks for ("which country")
+
+
+class ChainScorer:
+    """Linear scorer over path features; ``weights`` come from :func:`train` (or :meth:`load`)."""
+
+    def __init__(self, encoder: TextEncoder, weights: np.ndarray | None = None) -> None:
+        self.cache = EmbeddingCache(encoder)
+        self.weights = weights if weights is not None else np.zeros(len(FEATURES), dtype=np.float32)
+        self._relation_vectors: dict[str, np.ndarray] = {}
+
+    # ----- question-level ---------------------------------------------------------------------
+
+    def read_question(self, masked: str) -> QuestionView:
+        words = content_words(masked)
+        grams = ngrams(words) or [masked]
+        vectors = self.cache.get([masked, *(words or [masked]), *grams])
+        n_words = len(words or [masked])
+        lowered = masked.lower()
+        asked = asked_type(masked)
+        return QuestionView(
+            text=masked,
+            vector=vectors[0],
+            words=words,
+            word_vectors=vectors[1 : 1 + n_words],
+            gram_vectors=vectors[1 + n_words :],
+            who=lowered.startswith("who") or " who" in lowered or "whom" in lowered,
+            asked=self.cache.get([asked])[0] if asked else None,
+        )
+
+    def relation_vectors(self, relation: Relation) -> np.ndarray:
+        if relation.id not in self._relation_vectors:
+            self._relation_vectors[relation.id] = self.cache.get(list(aliases(relation)))
+        return self._relation_vectors[relation.id]
+
+    def mention(self, question: QuestionView, relation: Relation) -> float:
+        """How strongly the question mentions ``relation``: best n-gram against its names (cosine)."""
+        return float((question.gram_vectors @ self.relation_vectors(relation).T).max())
+
+    def mentions(self, question: QuestionView, relations: Sequence[Relation]) -> dict[str, float]:
+        return {r.id: self.mention(question, r) for r in relations}
+
+    def _word_support(self, question: QuestionView, relation: Relation) -> np.ndarray:
+        """For each content word of the question, how well ``relation`` explains it (0..1)."""
+        if not question.words:
+            return np.zeros(0, dtype=np.float32)
+        sims = question.word_vectors @ self.relation_vectors(relation).T
+        return np.clip(sims.max(axis=1), 0.0, 1.0)
+
+    # ----- path-level -------------------------------------------------------------------------
+
+    def features(self, question: QuestionView, paths: Sequence[Path], view: GraphView) -> np.ndarray:
+        rows = np.zeros((len(paths), len(FEATURES)), dtype=np.float32)
+        if not paths:
+            return rows
+        chains = [[r for r in (view.relation(x) for x in p.relations) if r is not None] for p in paths]
+        sims = self.cache.get([canonical_question(c) for c in chains]) @ question.vector
+        sims_statement = self.cache.get([statement_question(c) for c in chains]) @ question.vector
+        support: dict[str, np.ndarray] = {}
+        mention: dict[str, float] = {}
+        for i, (path, chain) in enumerate(zip(paths, chains, strict=True)):
+            for r in chain:
+                if r.id not in mention:
+                    mention[r.id] = self.mention(question, r)
+                    support[r.id] = self._word_support(question, r)
+            ms = [mention[r.id] for r in chain] or [0.0]
+            cover = (
+                float(np.max(np.stack([support[r.id] for r in chain]), axis=0).mean())
+                if chain and question.words
+                else 0.0
+            )
+            last_person = bool(chain) and head_noun(chain[-1]) == "person"
+            visited = [path.start, *(f.object for f in path.facts)]
+            row = rows[i]
+            row[0] = sims[i]
+            row[1] = sims_statement[i]
+            row[2] = min(ms)
+            row[3] = float(np.mean(ms))
+            row[4] = cover
+            row[4 + min(path.hops, 4)] = 1.0
+            row[9] = 1.0 if path.missing else 0.0
+            row[10] = 1.0 if question.who and last_person else 0.0
+            row[11] = 1.0 if question.who and not last_person else 0.0
+            row[12] = 1.0 if len(set(visited)) < len(visited) else 0.0
+            row[13] = float(path.edits > 0)
+            if question.asked is not None and chain:
+                row[14] = float(self.cache.get([answer_type(chain[-1])])[0] @ question.asked)
+        return rows
+
+    def score(self, question: QuestionView, paths: Sequence[Path], view: GraphView) -> np.ndarray:
+        return self.features(question, paths, view) @ self.weights
+
+    # ----- persistence ------------------------------------------------------------------------
+
+    def save(self, path: FilePath, meta: dict[str, object]) -> None:
+        """Write the weights atomically (temp file, fsync, rename) with a version stamp."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"version": VERSION, "features": list(FEATURES), "weights": self.weights.tolist(), **meta}
+        fd, tmp = tempfile.mkstemp(prefix=".scorer-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(payload, handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: FilePath, encoder: TextEncoder) -> ChainScorer:
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"cannot read the chain scorer {path}: {exc}; rebuild it with 'kgedit train-qa'") from exc
+        if payload.get("version") != VERSION or payload.get("features") != list(FEATURES):
+            raise ModelError(f"{path} was made by another version of kgedit; rebuild it with 'kgedit train-qa'")
+        return cls(encoder, np.asarray(payload["weights"], dtype=np.float32))

@@ -1,0 +1,171 @@
+"""Candidate relation paths from a linked entity over the current view of the graph.
+
+Answering walks the graph many times per question (every path of 1 to 4 hops from the linked entity),
+so the current view is held in memory as an adjacency map (:class:`GraphView`). The view follows the
+store through its change listener and re-reads every (subject, relation) key a write touched, so an
+edit or a retraction is visible to the next question; a revision stamp catches writes it missed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from kg.records import Fact, Relation
+from kg.store import ChangeSet, FactStore
+
+log = logging.getLogger(__name__)
+
+MAX_HOPS = 4
+
+
+@dataclass(frozen=True)
+class Path:
+    """A walk from the linked entity: the facts of its hops, and optionally one hop the graph lacks.
+
+    ``missing`` names the relation of a final hop that has no fact in the current view; the pipeline
+    asks the language model for it and marks that hop MODEL in the trace.
+    """
+
+    start: str
+    facts: tuple[Fact, ...]
+    missing: str | None = None
+
+    @property
+    def relations(self) -> tuple[str, ...]:
+        chain = tuple(f.relation for f in self.facts)
+        return chain + ((self.missing,) if self.missing else ())
+
+    @property
+    def end(self) -> str:
+        """The last entity the graph reached (the subject of the missing hop, if any)."""
+        return self.facts[-1].object if self.facts else self.start
+
+    @property
+    def hops(self) -> int:
+        return len(self.relations)
+
+    @property
+    def edits(self) -> int:
+        return sum(1 for f in self.facts if f.edit_id)
+
+
+class GraphView:
+    """An in-memory copy of the store's current view: facts by subject, labels and relations."""
+
+    def __init__(self, store: FactStore) -> None:
+        self.store = store
+        self._lock = threading.RLock()
+        self._out: dict[str, dict[str, tuple[Fact, ...]]] = {}
+        self._labels: dict[str, str] = {}
+        self._relations: dict[str, Relation] = {}
+        self._revision = -1
+        self._dirty = True
+        store.subscribe(self._on_change)
+
+    def refresh(self) -> None:
+        """Bring the view up to date; cheap when nothing changed since the last call."""
+        with self._lock:
+            revision = self.store.revision()
+            if self._dirty or revision != self._revision:
+                self._rebuild(revision)
+
+    def _rebuild(self, revision: int) -> None:
+        out: dict[str, dict[str, list[Fact]]] = {}
+        for fact in self.store.current_facts():
+            out.setdefault(fact.subject, {}).setdefault(fact.relation, []).append(fact)
+        self._out = {s: {r: tuple(sorted(fs, key=lambda f: f.object)) for r, fs in rs.items()} for s, rs in out.items()}
+        self._labels = {e.id: e.label for e in self.store.entities()}
+        self._relations = {r.id: r for r in self.store.relations()}
+        self._revision = revision
+        self._dirty = False
+        log.info("graph view: %d subjects, %d labels (revision %d)", len(self._out), len(self._labels), revision)
+
+    def _on_change(self, changes: ChangeSet) -> None:
+        with self._lock:
+            if self._dirty:
+                return
+            keys = {(f.subject, f.relation) for f in (*changes.added, *changes.removed)}
+            for subject, relation in keys:
+                facts = tuple(self.store.objects(subject, relation))
+                by_relation = self._out.setdefault(subject, {})
+                if facts:
+                    by_relation[relation] = facts
+                else:
+                    by_relation.pop(relation, None)
+            new = {f.subject for f in changes.added} | {f.object for f in changes.added}
+            if any(e not in self._labels for e in new) or any(
+                f.relation not in self._relations for f in changes.added
+            ):
+                self._dirty = True  # new entities or relations: re-read the schema on the next refresh
+            self._revision = changes.revision
+
+    def label(self, entity: str) -> str:
+        return self._labels.get(entity, entity)
+
+    def relation(self, ident: str) -> Relation | None:
+        return self._relations.get(ident)
+
+    def relations(self) -> list[Relation]:
+        return list(self._relations.values())
+
+    def out(self, subject: str) -> dict[str, tuple[Fact, ...]]:
+        return self._out.get(subject, {})
+
+    def objects(self, subject: str, relation: str) -> tuple[Fact, ...]:
+        return self._out.get(subject, {}).get(relation, ())
+
+    def subjects(self) -> list[str]:
+        return list(self._out)
+
+    def has_entity(self, entity: str) -> bool:
+        return entity in self._labels
+
+
+def enumerate_paths(
+    view: GraphView,
+    start: str,
+    max_hops: int = MAX_HOPS,
+    open_relations: Iterable[str] = (),
+    limit: int = 20000,
+) -> list[Path]:
+    """Every walk of 1..``max_hops`` facts from ``start``, plus walks ending in one missing hop.
+
+    ``open_relations`` are relations the question seems to ask about; a walk whose end entity has no
+    fact for one of them gets a candidate with that relation as its missing final hop. A walk never
+    takes the same (subject, relation) twice, and enumeration stops at ``limit`` paths (logged).
+    """
+    wanted = tuple(dict.fromkeys(open_relations))
+    found: list[Path] = []
+    if not view.has_entity(start):
+        return found
+
+    def missing_after(prefix: tuple[Fact, ...]) -> Iterator[Path]:
+        end = prefix[-1].object if prefix else start
+        present = view.out(end)
+        for relation in wanted:
+            if relation not in present:
+                yield Path(start, prefix, relation)
+
+    stack: list[tuple[Fact, ...]] = [()]
+    while stack:
+        prefix = stack.pop()
+        if len(prefix) < max_hops:
+            found.extend(missing_after(prefix))
+        if len(found) >= limit:
+            log.warning("path enumeration from %s stopped at %d paths", start, limit)
+            break
+        if len(prefix) == max_hops:
+            continue
+        end = prefix[-1].object if prefix else start
+        used = {(f.subject, f.relation) for f in prefix}
+        for relation, facts in view.out(end).items():
+            if (end, relation) in used:
+                continue
+            for fact in facts:
+                walk = (*prefix, fact)
+                found.append(Path(start, walk))
+                stack.append(walk)
+    return found

@@ -1,0 +1,284 @@
+"""The graph-guided multi-hop answering pipeline (systems ``graph`` and ``auto``).
+
+``answer(question)``: link the entities the question names, enumerate the relation paths of 1 to 4
+hops from each over the current view (edits applied), score every path against the question with the
+trained chain scorer, and read the answer off the last hop of the best one. The trace lists each hop
+with its fact (id, origin edit/base), the competing facts at that hop with their path scores, and any
+edit conflict behind the fact. A final hop the graph has no fact for is asked of the language model
+(origin MODEL, marked in the trace); a question with no linked entity is answered as ungrounded, with
+the reason, never silently guessed. ``auto`` hands such questions to the MeLLo-style loop instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path as FilePath
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from kg import conflicts
+from kg.errors import ModelError
+from kg.records import Fact, Origin
+from kg.store import FactStore
+from qa.chain_scorer import ARTEFACT, ChainScorer, TextEncoder
+from qa.paths import GraphView, Path, enumerate_paths
+from qa.scorer_training import mask, open_relations
+from qa.systems import System, SystemContext, register_system
+from qa.trace import Answer, Candidate, Hop, Trace
+
+if TYPE_CHECKING:
+    from editors.lm import LanguageModel
+
+log = logging.getLogger(__name__)
+
+MAX_MENTIONS = 5
+CANDIDATES_PER_HOP = 5
+
+
+class Linker(Protocol):
+    """retrieval.linker.EntityLinker: mentions of store entities in a question, best first."""
+
+    def link(self, question: str, limit: int = 5) -> Sequence[MentionLike]: ...
+
+
+class MentionLike(Protocol):
+    @property
+    def entity_id(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The best path found for a question, with the runners-up (for the trace)."""
+
+    mention: MentionLike
+    path: Path
+    score: float
+    ranked: list[tuple[Path, float]]
+
+
+def scorer_path(cache_dir: FilePath | None) -> FilePath | None:
+    return cache_dir / "qa" / ARTEFACT if cache_dir is not None else None
+
+
+def load_scorer(cache_dir: FilePath | None, encoder: TextEncoder) -> ChainScorer:
+    """The trained chain scorer: the one rebuilt under ``cache_dir`` if any, else the packaged one."""
+    cached = scorer_path(cache_dir)
+    if cached is not None and cached.exists():
+        return ChainScorer.load(cached, encoder)
+    packaged = resources.files("qa").joinpath("data", ARTEFACT)
+    with resources.as_file(packaged) as path:
+        if not path.exists():
+            raise ModelError("no trained chain scorer found; build one with 'kgedit train-qa'")
+        return ChainScorer.load(path, encoder)
+
+
+class GraphPipeline:
+    """System ``graph``: multi-hop answers read from the current view of the graph."""
+
+    def __init__(
+        self,
+        store: FactStore,
+        scorer: ChainScorer,
+        linker: Linker,
+        lm: Callable[[], LanguageModel] | None = None,
+        name: str = "graph",
+        view: GraphView | None = None,
+    ) -> None:
+        self.store = store
+        self.scorer = scorer
+        self.linker = linker
+        self.lm = lm
+        self.name = name
+        self.view = view or GraphView(store)
+
+    def answer(self, question: str) -> Answer:
+        began = time.perf_counter()
+        self.view.refresh()
+        trace = Trace(question, self.name)
+        mentions = [m for m in self.linker.link(question, limit=MAX_MENTIONS) if self.view.has_entity(m.entity_id)]
+        trace.linked = list(dict.fromkeys(m.entity_id for m in mentions))
+        text = ""
+        if not mentions:
+            trace.grounded = False
+            trace.reason = "no entity of the store is named in the question (linking found nothing)"
+        else:
+            choice = self.choose(question, mentions)
+            if choice is None:
+                trace.grounded = False
+                names = ", ".join(self.view.label(e) for e in trace.linked)
+                trace.reason = f"the current view has no facts to walk from {names}"
+            else:
+                text = self._walk(choice, trace)
+        trace.seconds = time.perf_counter() - began
+        return Answer(text, trace)
+
+    def choose(self, question: str, mentions: Sequence[MentionLike]) -> Choice | None:
+        """Score every path from every linked entity; the best (path, entity) pair wins."""
+        best: Choice | None = None
+        relations = self.view.relations()
+        for mention in mentions:
+            view = self.scorer.read_question(mask(question, (mention.start, mention.end)))
+            opened = open_relations(self.scorer, view, relations)
+            paths = enumerate_paths(self.view, mention.entity_id, open_relations=opened)
+            if not paths:
+                continue
+            scores = self.scorer.score(view, paths, self.view)
+            order = np.argsort(-scores, kind="stable")
+            ranked = [(paths[i], float(scores[i])) for i in order[:50]]
+            if best is None or ranked[0][1] > best.score:
+                best = Choice(mention, ranked[0][0], ranked[0][1], ranked)
+        return best
+
+    def _walk(self, choice: Choice, trace: Trace) -> str:
+        path = choice.path
+        answer = self.view.label(path.start)
+        for i, fact in enumerate(path.facts):
+            relation = self.view.relation(fact.relation)
+            subject = self.view.label(fact.subject)
+            answer = self.view.label(fact.object)
+            trace.hops.append(
+                Hop(
+                    question=relation.question(subject) if relation else f"{fact.relation} of {subject}?",
+                    answer=answer,
+                    fact=fact,
+                    origin=fact.origin,
+                    relation=fact.relation,
+                    candidates=self._candidates(choice, i),
+                    note=self._note(fact, trace),
+                )
+            )
+        if path.missing:
+            answer = self._model_hop(path, trace)
+        trace.reason = f"path {' > '.join(path.relations)} from {self.view.label(path.start)} (score {choice.score:.2f})"
+        return answer
+
+    def _candidates(self, choice: Choice, position: int) -> tuple[Candidate, ...]:
+        """Facts competing at this hop: the hop of each runner-up path that shares the chosen prefix."""
+        prefix = choice.path.facts[:position]
+        seen: dict[int, Candidate] = {}
+        chosen = choice.path.facts[position]
+        for path, score in choice.ranked:
+            if path.facts[:position] != prefix or len(path.facts) <= position:
+                continue
+            fact = path.facts[position]
+            if fact.id not in seen:
+                seen[fact.id] = Candidate(
+                    self._statement(fact), fact.id, score, fact.origin, fact.edit_id, used=fact == chosen
+                )
+            if len(seen) >= CANDIDATES_PER_HOP:
+                break
+        if chosen.id not in seen:
+            seen[chosen.id] = Candidate(self._statement(chosen), chosen.id, choice.score, chosen.origin, chosen.edit_id, True)
+        return tuple(seen.values())
+
+    def _statement(self, fact: Fact) -> str:
+        relation = self.view.relation(fact.relation)
+        subject, obj = self.view.label(fact.subject), self.view.label(fact.object)
+        return relation.statement(subject, obj) if relation else f"{subject} {fact.relation} {obj}"
+
+    def _note(self, fact: Fact, trace: Trace) -> str:
+        """What an edit did at this hop: the base object it replaced and any conflict it won."""
+        if fact.origin is not Origin.EDIT:
+            return "base fact"
+        edits = self.store.edits_on(fact.subject, fact.relation)
+        found = conflicts.find_conflict(fact.subject, fact.relation, edits)
+        if found is not None:
+            trace.conflicts.append(
+                f"{self.view.label(fact.subject)} / {fact.relation}: edits {', '.join(found.losers)} lost to "
+                f"{found.winner} (the newer edit wins)"
+            )
+        replaced = sorted(self.store.base_objects(fact.subject, fact.relation) - {fact.object})
+        if replaced:
+            return f"edit {fact.edit_id} replaces {', '.join(self.view.label(o) for o in replaced)}"
+        return f"edit {fact.edit_id}"
+
+    def _model_hop(self, path: Path, trace: Trace) -> str:
+        relation = self.view.relation(path.missing or "")
+        subject = self.view.label(path.end)
+        question = relation.question(subject) if relation else f"{path.missing} of {subject}?"
+        if self.lm is None or relation is None:
+            trace.grounded = False
+            trace.hops.append(Hop(question, "", None, Origin.MODEL, path.missing, (), "no fact in the graph"))
+            return ""
+        try:
+            model = self.lm()
+        except ModelError as exc:
+            trace.grounded = False
+            note = f"no fact in the graph, and the language model is unavailable: {exc}"
+            trace.hops.append(Hop(question, "", None, Origin.MODEL, path.missing, (), note))
+            return ""
+        raw = model.generate(relation.cloze(subject), max_new_tokens=8, stop=("\n", ".", ","))
+        answer = raw.strip()
+        note = f"no fact for ({subject}, {relation.label}) in the graph: answered by the language model"
+        trace.hops.append(Hop(question, answer, None, Origin.MODEL, path.missing, (), note))
+        return answer
+
+
+class AutoPipeline:
+    """System ``auto``: the graph first; questions the graph cannot ground go to the MeLLo-style loop."""
+
+    def __init__(self, graph: GraphPipeline, fallback: Callable[[], System], name: str = "auto") -> None:
+        self.graph = graph
+        self.fallback = fallback
+        self.name = name
+
+    def answer(self, question: str) -> Answer:
+        first = self.graph.answer(question)
+        if first.trace.grounded and first.text:
+            first.trace.system = self.name
+            return first
+        second = self.fallback().answer(question)
+        second.trace.system = self.name
+        second.trace.reason = f"graph: {first.trace.reason}; then {second.trace.reason}".strip()
+        return second
+
+
+def _components(store: FactStore, context: SystemContext) -> tuple[TextEncoder, Linker, ChainScorer]:
+    from retrieval.embedder import Embedder
+    from retrieval.linker import EntityLinker
+
+    embedder = Embedder(context.embedding_model, context.cache_dir)
+    return embedder, EntityLinker.from_store(store, embedder), load_scorer(context.cache_dir, embedder)
+
+
+def _lm_loader(context: SystemContext) -> Callable[[], LanguageModel]:
+    def load() -> LanguageModel:
+        from editors.lm import load_lm
+
+        return load_lm(context.lm, context.cache_dir, context.device)
+
+    return load
+
+
+def make_graph(store: FactStore, context: SystemContext) -> GraphPipeline:
+    _, linker, scorer = _components(store, context)
+    return GraphPipeline(store, scorer, linker, _lm_loader(context))
+
+
+def make_auto(store: FactStore, context: SystemContext) -> AutoPipeline:
+    from qa.mello import make_mello
+
+    graph = make_graph(store, context)
+    built: list[System] = []
+
+    def fallback() -> System:
+        if not built:
+            built.append(make_mello(store, context))
+        return built[0]
+
+    return AutoPipeline(graph, fallback)
+
+
+register_system("graph", make_graph)
+register_system("auto", make_auto)

@@ -1,0 +1,150 @@
+"""Training the chain scorer on questions composed over a graph (never on evaluation questions).
+
+For each composed question the candidates are exactly what the pipeline would see: every path from
+the question's entity over the graph, plus missing-hop paths for the relations the question mentions
+most. One example in ten pretends its last fact is absent from the graph, so the scorer learns when a
+hop should go to the language model. The fit is a softmax over each question's candidates (the
+composed chain is the right one), with a little L2; it takes well under a minute on a CPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from pathlib import Path as FilePath
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from kg.records import Relation
+from qa.chain_scorer import ChainScorer, QuestionView, TextEncoder
+from qa.paths import GraphView, Path, enumerate_paths
+from qa.phrasing import content_words, ngrams
+from qa.training_data import Example, sample_examples
+
+log = logging.getLogger(__name__)
+
+OPEN_RELATIONS = 3  # missing-hop candidates are offered for this many most-mentioned relations
+
+
+@dataclass
+class FitReport:
+    examples: int
+    accuracy: float  # share of training questions whose top-scored path has the composed chain
+    loss: float
+
+
+def mask(question: str, span: tuple[int, int]) -> str:
+    """The question with the linked entity's mention replaced by "X" (the scorer never sees names)."""
+    return question[: span[0]] + "X" + question[span[1] :]
+
+
+def open_relations(scorer: ChainScorer, question: QuestionView, relations: list[Relation]) -> list[str]:
+    ranked = sorted(relations, key=lambda r: -scorer.mention(question, r))
+    return [r.id for r in ranked[:OPEN_RELATIONS]]
+
+
+def candidates_for(
+    scorer: ChainScorer, view: GraphView, example: Example, drop_last: bool
+) -> tuple[QuestionView, list[Path], np.ndarray]:
+    """The candidate paths of one example and a mask of the right ones."""
+    question = scorer.read_question(mask(example.question, example.span))
+    paths = enumerate_paths(view, example.start, open_relations=open_relations(scorer, question, view.relations()))
+    gold = example.facts
+    if drop_last:
+        k = len(gold)
+        paths = [p for p in paths if p.facts[:k] != gold and not (p.missing and p.facts == gold)]
+        target = Path(example.start, gold[:-1], gold[-1].relation)
+        if target not in paths:
+            paths.append(target)
+        right = np.array([p.facts == target.facts and p.missing == target.missing for p in paths])
+    else:
+        right = np.array([p.relations == example.relations and not p.missing for p in paths])
+    return question, paths, right
+
+
+def fit(
+    view: GraphView, encoder: TextEncoder, count: int = 2000, seed: int = 0, epochs: int = 300
+) -> tuple[ChainScorer, FitReport]:
+    view.refresh()
+    scorer = ChainScorer(encoder)
+    examples = list(sample_examples(view, count, seed=seed))
+    rng = random.Random(seed + 1)
+    _warm(scorer, examples, view)
+    rows: list[np.ndarray] = []
+    rights: list[np.ndarray] = []
+    for example in tqdm(examples, desc="chain-scorer features", unit="q", disable=None):
+        question, paths, right = candidates_for(scorer, view, example, drop_last=rng.random() < 0.1)
+        if not right.any() or len(paths) < 2:
+            continue
+        rows.append(scorer.features(question, paths, view))
+        rights.append(right)
+    weights, loss, accuracy = _softmax_fit(rows, rights, epochs, seed)
+    scorer.weights = weights
+    report = FitReport(len(rows), accuracy, loss)
+    log.info("chain scorer: %d questions, train top-1 %.3f, loss %.3f", report.examples, accuracy, loss)
+    return scorer, report
+
+
+def _warm(scorer: ChainScorer, examples: list[Example], view: GraphView) -> None:
+    """Embed every text the features will need in large batches (much faster than one at a time)."""
+    texts: list[str] = []
+    for example in examples:
+        masked = mask(example.question, example.span)
+        words = content_words(masked)
+        texts += [masked, *words, *ngrams(words)]
+    batch = 512
+    for at in tqdm(range(0, len(texts), batch), desc="embedding questions", unit="batch", disable=None):
+        scorer.cache.get(texts[at : at + batch])
+    for relation in view.relations():
+        scorer.relation_vectors(relation)
+
+
+def _softmax_fit(
+    rows: list[np.ndarray], rights: list[np.ndarray], epochs: int, seed: int
+) -> tuple[np.ndarray, float, float]:
+    torch.manual_seed(seed)
+    width = rows[0].shape[1]
+    longest = max(r.shape[0] for r in rows)
+    x = torch.zeros(len(rows), longest, width)
+    valid = torch.zeros(len(rows), longest, dtype=torch.bool)
+    gold = torch.zeros(len(rows), longest, dtype=torch.bool)
+    for i, (r, marks) in enumerate(zip(rows, rights, strict=True)):
+        x[i, : len(r)] = torch.from_numpy(r)
+        valid[i, : len(r)] = True
+        gold[i, : len(r)] = torch.from_numpy(marks)
+    w = torch.zeros(width, requires_grad=True)
+    optimiser = torch.optim.Adam([w], lr=0.05)
+    loss = torch.tensor(0.0)
+    for _ in range(epochs):
+        optimiser.zero_grad()
+        scores = (x @ w).masked_fill(~valid, -1e9)
+        total = torch.logsumexp(scores, dim=1)
+        right = torch.logsumexp(scores.masked_fill(~gold, -1e9), dim=1)
+        loss = (total - right).mean() + 1e-3 * (w * w).sum()
+        loss.backward()
+        optimiser.step()
+    with torch.no_grad():
+        scores = (x @ w).masked_fill(~valid, -1e9)
+        best = scores.argmax(dim=1)
+        accuracy = float(gold[torch.arange(len(rows)), best].float().mean())
+    return w.detach().numpy().astype(np.float32), float(loss.detach()), accuracy
+
+
+def train_and_save(
+    view: GraphView, encoder: TextEncoder, target: FilePath, count: int = 2000, seed: int = 0, source: str = ""
+) -> FitReport:
+    scorer, report = fit(view, encoder, count=count, seed=seed)
+    scorer.save(
+        target,
+        {
+            "trained_on": source,
+            "examples": report.examples,
+            "train_accuracy": report.accuracy,
+            "seed": seed,
+            "rebuild": "kgedit train-qa",
+        },
+    )
+    return report

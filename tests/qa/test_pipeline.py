@@ -1,0 +1,113 @@
+"""The graph pipeline on a tiny graph built in code, with the packaged embedding model and scorer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kg.records import EditRequest, Origin
+from kg.store import FactStore
+from qa.pipeline import AutoPipeline, GraphPipeline, load_scorer
+from qa.trace import Answer, Trace
+from retrieval.embedder import Embedder
+from retrieval.linker import EntityLinker
+from tests.qa.qa_support import tiny_lm, tiny_store
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+@pytest.fixture
+def store() -> Iterator[FactStore]:
+    facts = tiny_store()
+    yield facts
+    facts.close()
+
+
+def pipeline(store: FactStore, embedder: Embedder, lm_dir: Path | None = None) -> GraphPipeline:
+    lm = (lambda: tiny_lm(lm_dir)) if lm_dir is not None else None
+    return GraphPipeline(store, load_scorer(None, embedder), EntityLinker.from_store(store, embedder), lm)
+
+
+def test_two_hop_answer_follows_an_edit_and_traces_it(store: FactStore, embedder: Embedder) -> None:
+    store.edit(EditRequest("murakami", "P27", "italy", replaces=("japan",)))
+    answer = pipeline(store, embedder).answer("What is the capital of the country of citizenship of the author of Kafka on the Shore?")
+    assert answer.text == "Rome"
+    hops = answer.trace.hops
+    assert [h.relation for h in hops] == ["P50", "P27", "P36"]
+    assert hops[1].origin is Origin.EDIT and hops[1].fact is not None and hops[1].fact.edit_id
+    assert "replaces Japan" in hops[1].note
+    assert hops[0].origin is Origin.BASE
+    assert any(c.used for c in hops[2].candidates)
+    assert answer.trace.grounded and answer.trace.linked == ["kafka"]
+
+
+def test_retracting_the_edit_brings_the_original_answer_back(store: FactStore, embedder: Embedder) -> None:
+    system = pipeline(store, embedder)
+    outcome = store.edit(EditRequest("japan", "P38", "euro"))
+    question = "Which currency is used in the country of citizenship of Haruki Murakami?"
+    assert system.answer(question).text == "euro"
+    store.retract(outcome.edit.id)
+    again = system.answer(question)
+    assert again.text == "Japanese yen"
+    assert all(h.origin is Origin.BASE for h in again.trace.hops)
+
+
+def test_paraphrased_questions_pick_the_right_chain(store: FactStore, embedder: Embedder) -> None:
+    system = pipeline(store, embedder)
+    assert system.answer("Who is the head of state of the country Haruki Murakami is a citizen of?").text == "Naruhito"
+    assert system.answer("In which city was the author of Kafka on the Shore born?").text == "Kyoto"
+    assert system.answer("What is the capital of James Joyce's country of citizenship?").text == "Dublin"
+
+
+def test_unknown_entity_is_reported_as_ungrounded(store: FactStore, embedder: Embedder) -> None:
+    answer = pipeline(store, embedder).answer("Who is the spouse of Zorblax Quintillion?")
+    assert answer.text == ""
+    assert not answer.trace.grounded
+    assert "linking" in answer.trace.reason and answer.trace.hops == []
+
+
+def test_hop_missing_from_the_graph_goes_to_the_language_model(
+    store: FactStore, embedder: Embedder, tmp_path: Path
+) -> None:
+    answer = pipeline(store, embedder, tmp_path).answer("What is the currency of the country of citizenship of James Joyce?")
+    hops = answer.trace.hops
+    assert [h.relation for h in hops] == ["P27", "P38"]
+    assert hops[0].origin is Origin.BASE and hops[0].answer == "Ireland"
+    assert hops[1].origin is Origin.MODEL and hops[1].fact is None
+    assert "language model" in hops[1].note
+    assert answer.text == hops[1].answer
+
+
+def test_missing_hop_without_a_language_model_is_ungrounded(store: FactStore, embedder: Embedder) -> None:
+    answer = pipeline(store, embedder).answer("What is the currency of the country of citizenship of James Joyce?")
+    assert not answer.trace.grounded
+    assert answer.trace.hops[-1].origin is Origin.MODEL and answer.text == ""
+
+
+def test_conflicting_edits_are_resolved_and_reported(store: FactStore, embedder: Embedder) -> None:
+    store.edit(EditRequest("japan", "P36", "kyoto"))
+    store.edit(EditRequest("japan", "P36", "rome"))
+    answer = pipeline(store, embedder).answer("What is the capital of Japan?")
+    assert answer.text == "Rome"
+    assert answer.trace.conflicts and "newer edit wins" in answer.trace.conflicts[0]
+
+
+class _Fallback:
+    name = "fallback"
+
+    def answer(self, question: str) -> Answer:
+        return Answer("from the fallback", Trace(question, self.name, reason="fallback answered"))
+
+
+def test_auto_hands_ungrounded_questions_to_its_fallback(store: FactStore, embedder: Embedder) -> None:
+    system = AutoPipeline(pipeline(store, embedder), _Fallback)
+    grounded = system.answer("What is the capital of Italy?")
+    assert grounded.text == "Rome" and grounded.trace.system == "auto"
+    other = system.answer("Who painted the Zorblax Nebula?")
+    assert other.text == "from the fallback" and other.trace.system == "auto"
+    assert other.trace.reason.startswith("graph: no entity")
