@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from app.cli_ask import ask, train_qa
 from app.cli_eval import bench_app, eval_app
 from app.cli_index import index_app, link
 from app.cli_kg import kg_app
@@ -28,6 +29,8 @@ app.command("link")(link)
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
 app.command("serve")(serve)
+app.command("ask")(ask)
+app.command("train-qa")(train_qa)
 
 
 @app.callback()
