@@ -35,6 +35,7 @@ _PACKAGED = {
 }
 _MEMORY_ENTRIES = 200_000
 _PROGRESS_ABOVE = 2_000
+_SAVE_EVERY = 2_048
 
 
 @runtime_checkable
@@ -149,23 +150,30 @@ class Embedder:
                     out[row] = vector
                 self._remember(key, vector)
         if missing:
-            todo = [texts[rows[0]] for rows in missing.values()]
-            vectors = self._compute(model, todo, batch_size, progress or len(todo) > _PROGRESS_ABOVE)
-            for (key, rows), vector in zip(missing.items(), vectors, strict=True):
-                out[rows] = vector
-                self._remember(key, vector)
-            if self._disk is not None:
-                self._disk.put_many(list(zip(missing, vectors, strict=True)))
+            pending = list(missing.items())
+            with tqdm(
+                total=len(pending),
+                desc="embedding",
+                unit="text",
+                disable=not (progress or len(pending) > _PROGRESS_ABOVE),
+            ) as bar:
+                for start in range(0, len(pending), _SAVE_EVERY):
+                    chunk = pending[start : start + _SAVE_EVERY]
+                    vectors = self._compute(model, [texts[rows[0]] for _, rows in chunk], batch_size, bar)
+                    for (key, rows), vector in zip(chunk, vectors, strict=True):
+                        out[rows] = vector
+                        self._remember(key, vector)
+                    if self._disk is not None:  # saved as we go, so an interrupted rebuild resumes
+                        self._disk.put_many([(key, v) for (key, _), v in zip(chunk, vectors, strict=True)])
         return out
 
     def _compute(
-        self, model: SentenceTransformer, texts: list[str], batch_size: int, progress: bool
+        self, model: SentenceTransformer, texts: list[str], batch_size: int, bar: tqdm
     ) -> np.ndarray:
         if batch_size < 1:
             raise InputError(f"batch_size must be at least 1, got {batch_size}")
         parts = []
-        starts = range(0, len(texts), batch_size)
-        for start in tqdm(starts, desc="embedding", unit="batch", disable=not progress):
+        for start in range(0, len(texts), batch_size):
             batch = texts[start : start + batch_size]
             vectors = model.encode(
                 batch,
@@ -175,6 +183,7 @@ class Embedder:
                 show_progress_bar=False,
             )
             parts.append(np.asarray(vectors, dtype=np.float32))
+            bar.update(len(batch))
         return np.concatenate(parts) if parts else np.zeros((0, self._dimension(model)), dtype=np.float32)
 
     def _remember(self, key: bytes, vector: np.ndarray) -> None:
