@@ -80,6 +80,9 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "kgedit-bench")
     parser.add_argument("--approximate-above", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--only", choices=["all", "index", "linker"], default="all", help="Which part to run."
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
@@ -91,6 +94,15 @@ def main() -> None:
     print(f"graph: {args.entities:,} entities, {args.facts:,} facts, {len(relations)} relations "
           f"(store import {time.perf_counter() - started:.1f} s)")  # fmt: skip
 
+    if args.only in ("all", "index"):
+        bench_index(args, store, relations, bundle)
+    if args.only in ("all", "linker"):
+        bench_linker(args, store, relations, bundle)
+
+
+def bench_index(
+    args: argparse.Namespace, store: FactStore, relations: list[Relation], bundle: ImportBundle
+) -> None:
     embedder = Embedder(args.model, cache_dir=args.cache_dir)
     started = time.perf_counter()
     index = FactIndex.open(store, None, embedder, approximate_above=args.approximate_above)
@@ -143,6 +155,11 @@ def main() -> None:
     print(f"recall@10 of the {built.kind} index against exact search, on the {len(queries)} question vectors: "
           f"{vectors.recall_at_k(approximate_ids, exact_ids):.4f}")  # fmt: skip
 
+
+def bench_linker(
+    args: argparse.Namespace, store: FactStore, relations: list[Relation], bundle: ImportBundle
+) -> None:
+    rng = random.Random(args.seed + 2)
     started = time.perf_counter()
     linker = EntityLinker.from_store(store)
     print(f"linker: {len(linker):,} entities loaded in {time.perf_counter() - started:.1f} s")
