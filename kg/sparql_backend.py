@@ -22,7 +22,8 @@ change set reaches the server as exactly one update operation:
 Limits that shape this (measured on Virtuoso 7.2): its SPARQL parser overflows on more than about
 5,000 triples in one ``GRAPH`` block and refuses request texts over 10 MB; ground ``DELETE``/``INSERT``
 templates stop compiling beyond a few hundred quads. Results truncated by a server row cap (Virtuoso's
-``ResultSetMaxRows``) raise :class:`StoreError` instead of returning part of the answer.
+``ResultSetMaxRows``) raise :class:`StoreError` instead of returning part of the answer. A pattern
+without a graph covers kgedit's named graphs only, never the server's other graphs.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 from kg.backend import Node, Quad, register_backend
 from kg.errors import InputError, StoreError
 from kg.sparql import bind, term_n3
+from kg.vocab import BASE_IRI
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ GROUND_LIMIT = 256  # quads in one DELETE/INSERT template (Virtuoso: ~600 overfl
 BLOCK_QUADS = 1000  # quads per GRAPH block (Virtuoso's parser overflows near 5,000)
 REQUEST_BYTES = 4_000_000  # text per update request (Virtuoso refuses strings over 10 MB)
 STAGING_PREFIX = "urn:kgedit:staging:"
+GRAPH_PREFIX = BASE_IRI + "graph/"
 _OPTIONS = {"update", "auth", "timeout"}
 
 
@@ -133,10 +136,13 @@ class SparqlStore:
         return HTTPBasicAuth(ep.user, ep.password or "")
 
     def _post(self, url: str, form: dict[str, str], accept: str) -> requests.Response:
+        # A NUL character can only occur inside a literal here; sent raw, Virtuoso's lexer takes it
+        # for the end of the text, so it goes as the SPARQL escape \u0000, which every server reads.
+        data = {key: value.replace("\x00", "\\u0000").encode("utf-8") for key, value in form.items()}
         try:
             reply = self._session().post(
                 url,
-                data={key: value.encode("utf-8") for key, value in form.items()},
+                data=data,
                 headers={"Accept": accept},
                 timeout=self.endpoint.timeout,
             )
@@ -185,10 +191,16 @@ class SparqlStore:
         graph: URIRef | None = None,
     ) -> Iterator[Quad]:
         given = {"s": subject, "p": predicate, "o": obj, "g": graph}
-        bound = {name: value for name, value in given.items() if value is not None}
-        skip_staging = "" if graph is not None else f' FILTER(!STRSTARTS(STR(?g), "{STAGING_PREFIX}"))'
-        rows = self.select(f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }}{skip_staging} }}", bound)
-        for row in rows:
+        # Bound terms are written by term_n3 (the serialiser bind() uses, so never raw text) into the
+        # pattern itself rather than a VALUES block: Virtuoso cannot carry a literal of more than
+        # about 4,000 characters through VALUES, and it plans constant patterns better.
+        slot = {name: term_n3(value) if value is not None else f"?{name}" for name, value in given.items()}
+        # A server holds more than kgedit's graphs (Virtuoso's system graphs, other applications' data,
+        # our staging graphs): without a graph, the pattern covers kgedit's named graphs only.
+        ours = "" if graph is not None else f' FILTER(STRSTARTS(STR(?g), "{GRAPH_PREFIX}"))'
+        wanted = " ".join(f"?{name}" for name in "spog" if given[name] is None) or "(1 AS ?found)"
+        pattern = f"GRAPH {slot['g']} {{ {slot['s']} {slot['p']} {slot['o']} }}"
+        for row in self.select(f"SELECT {wanted} WHERE {{ {pattern}{ours} }}"):
             s, p, o, g = (given[name] if given[name] is not None else row[name] for name in "spog")
             if not isinstance(s, URIRef) or not isinstance(p, URIRef) or not isinstance(g, URIRef) or o is None:
                 raise StoreError(f"unexpected literal in subject, predicate or graph position: {row}")
