@@ -78,8 +78,8 @@ class FactIndex:
     ) -> FactIndex:
         """Load the saved index, checking its stamp; rebuild or re-sync it from the store if needed."""
         index = cls(store, directory, embedder, approximate_above, recall_target, autosave)
+        store.subscribe(index._on_change)  # first, so no write between loading and listening is lost
         index._load_or_build()
-        store.subscribe(index._on_change)
         return index
 
     # ----- loading and building ---------------------------------------------------------------
@@ -142,6 +142,8 @@ class FactIndex:
             current = {f.id: f for f in self.store.current_facts()}
             gone = [fid for fid in self._facts if fid not in current]
             new = [f for fid, f in current.items() if fid not in self._facts]
+            if len(new) > 1_000:
+                self._labels.load_all()
             self._remove(gone)
             self._add(new)
             for fact in current.values():
@@ -173,7 +175,7 @@ class FactIndex:
     def _follow(self, changes: ChangeSet) -> None:
         with self._lock:
             if self._revision >= 0 and changes.revision != self._revision + 1:
-                self._revision = -1  # we missed a write: the next search re-syncs from the store
+                self._refresh_origins()
             self._remove([f.id for f in changes.removed if f.id in self._facts])
             self._add([f for f in changes.added if f.id not in self._facts])
             for fact in changes.added:
@@ -221,9 +223,23 @@ class FactIndex:
             log.info("fact index switched to %s at %d facts", self._vectors.kind, len(ids))
 
     def _ensure_current(self) -> None:
-        """Writes the store reported without facts (a retract that only re-labels) still re-sync us."""
-        if self._revision != self.store.revision():
-            self.sync()
+        """Catch up with writes the store did not report (they change no fact, at most an origin)."""
+        if self._revision < 0:
+            self.sync()  # a change set could not be applied: the store is the truth
+            return
+        revision = self.store.revision()
+        if revision != self._revision:
+            self._refresh_origins()
+            self._revision = revision
+
+    def _refresh_origins(self) -> None:
+        """Re-read the origin of every fact indexed as an edit: a retract that leaves the object in place
+        (the edit had re-asserted a base fact) turns it back to base without any change set."""
+        keys = {(self._facts[fid].subject, self._facts[fid].relation) for fid in self._edit_ids}
+        for subject, relation in sorted(keys):
+            for fact in self.store.objects(subject, relation):
+                if fact.id in self._facts:
+                    self._set_fact(fact)
 
     def _require_vectors(self) -> vectors.VectorIndex:
         if self._vectors is None:
