@@ -81,9 +81,9 @@ class EntityLinker:
         """A linker over every entity of the store, kept in step with the store's writes."""
         linker = cls(embedder)
         linker._store = store
+        store.subscribe(linker._on_change)  # first, so no write between reading and listening is lost
         linker._revision = store.revision()
         linker.add(store.entities())
-        store.subscribe(linker._on_change)
         return linker
 
     # ----- the dictionary ---------------------------------------------------------------------
@@ -111,8 +111,8 @@ class EntityLinker:
         if not key:
             return
         bucket = self._names.setdefault(key, [])
-        if any(n.entity_id == name.entity_id and n.method == name.method for n in bucket):
-            return
+        if any(n.entity_id == name.entity_id for n in bucket):
+            return  # one name per entity and key: the label, added first, wins over an alias that folds alike
         bucket.append(name)
         bucket.sort(key=lambda n: (n.method != LABEL, n.entity_id))
         self._lengths.setdefault(key[0], set()).add(len(key))
