@@ -82,7 +82,11 @@ class CaseGenerator:
         return _World(hops, out, {r: sorted(objs) for r, objs in ranges.items() if len(objs) > 1})
 
     def paths(self, hops: int) -> list[list[Triple]]:
-        """Chains of ``hops`` hops in the unedited graph: no (subject, relation) twice, no A -> B -> A."""
+        """Chains of ``hops`` hops in the unedited graph that use no (subject, relation) twice.
+
+        A chain may come back to an entity, as MQuAKE's do ("the country of citizenship of the head of
+        state of France" is France).
+        """
         found: list[list[Triple]] = []
 
         def extend(chain: list[Triple], current: str) -> None:
@@ -90,10 +94,9 @@ class CaseGenerator:
                 found.append(list(chain))
                 return
             used = {(s, r) for s, r, _ in chain}
-            back = chain[-1][0] if chain else None
             for relation in self.world.out.get(current, []):
                 obj = self.world.hops[(current, relation)]
-                if (current, relation) not in used and obj != back:
+                if (current, relation) not in used:
                     chain.append((current, relation, obj))
                     extend(chain, obj)
                     chain.pop()
@@ -139,8 +142,12 @@ class CaseGenerator:
         relations = [r for _, r, _ in chain]
         choices = list(range(1, hops + 1))
         wanted = rng.choices(choices, weights=[2.0 ** -i for i in range(hops)])[0]
-        positions = set(rng.sample(range(hops), wanted))
-        made = self._edited_chain(rng, chain[0][0], relations, positions)
+        fallbacks = [{i} for i in rng.sample(range(hops), hops)]  # when the drawn positions cannot be edited
+        made = None
+        for positions in [set(rng.sample(range(hops), wanted)), *fallbacks]:
+            made = self._edited_chain(rng, chain[0][0], relations, positions)
+            if made is not None and made[0][-1][2] != chain[-1][2]:
+                break
         if made is None:
             return None
         new_triples, edit_keys = made

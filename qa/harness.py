@@ -166,10 +166,10 @@ class Harness:
                 self.runlog.add_case(self._judge(case, label, index, reasons))
                 bar.update(1)
         answered = time.perf_counter()
-        self.store.retract_many([o.edit.id for o in outcomes])
-        left = self.store.edits(EditStatus.ACTIVE)
+        retracted = self.store.retract_many([o.edit.id for o in outcomes])
+        left = [e.id for e in retracted if e.status is not EditStatus.RETRACTED]
         if left:
-            raise RuntimeError(f"batch {label}#{index}: {len(left)} edits still active after retraction")
+            raise RuntimeError(f"batch {label}#{index}: edits {left} are still in force after retraction")
         timings = {
             "cases": len(todo),
             "edits": len(requests),
