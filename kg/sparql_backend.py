@@ -102,11 +102,22 @@ def parse_url(url: str) -> Endpoint:
     return Endpoint(query_url, update_url, user, password, auth, timeout)
 
 
+def redact(url: str) -> str:
+    """The store URL without its password."""
+    scheme, _, rest = url.partition("+")
+    parts = urlsplit(rest)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    user = f"{parts.username}@" if parts.username else ""
+    return f"{scheme}+" + urlunsplit((parts.scheme, user + netloc, parts.path, parts.query, parts.fragment))
+
+
 class SparqlStore:
     """A :class:`kg.backend.TripleStore` over SPARQL 1.1 Query and Update via HTTP."""
 
     def __init__(self, url: str, endpoint: Endpoint) -> None:
-        self.url = url
+        self.url = redact(url)  # logged and stamped into the fact index: never the password
         self.endpoint = endpoint
         self._local = threading.local()
         self._sessions: list[requests.Session] = []

@@ -9,7 +9,7 @@ from rdflib import Literal, URIRef
 
 from kg.backend import open_backend
 from kg.errors import InputError, StoreError
-from kg.sparql_backend import STAGING_PREFIX, SparqlStore, parse_url
+from kg.sparql_backend import STAGING_PREFIX, SparqlStore, parse_url, redact
 from tests.servers.virtuoso import VirtuosoServer, free_port
 
 G1 = URIRef("http://kgedit.org/graph/base")
@@ -29,6 +29,9 @@ def test_url_with_credentials_update_path_and_digest_auth() -> None:
     assert endpoint.update_url == "https://db.example:8443/sparql-auth"
     assert (endpoint.user, endpoint.password, endpoint.auth) == ("ann", "s@cret", "digest")
     assert "s@cret" not in endpoint.display
+    assert redact("sparql+https://ann:s%40cret@db.example:8443/q?auth=digest") == (
+        "sparql+https://ann@db.example:8443/q?auth=digest"
+    )
 
 
 def test_url_update_endpoint_may_be_absolute_and_defaults_to_query_endpoint() -> None:
