@@ -82,7 +82,12 @@ def entity_picker(services: Services, label: str, value: str | None = None, **kw
 
 def relation_picker(services: Services, label: str = "Relation", **kwargs: Any) -> gr.Dropdown:
     return gr.Dropdown(
-        choices=services.relation_choices(), label=label, filterable=True, allow_custom_value=True, **kwargs
+        choices=services.relation_choices(),
+        value=None,
+        label=label,
+        filterable=True,
+        allow_custom_value=True,
+        **kwargs,
     )
 
 

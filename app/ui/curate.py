@@ -138,7 +138,7 @@ def build_curate_tab(services: Services) -> dict[str, Any]:
     facts = gr.Dataframe(
         headers=FACT_COLUMNS, interactive=False, label="Current facts", elem_id="curate-facts", wrap=True
     )
-    with gr.Group():
+    with gr.Column(variant="panel"):
         gr.Markdown("### Add or change a fact")
         with gr.Row():
             subject = entity_picker(services, "Subject", elem_id="edit-subject")

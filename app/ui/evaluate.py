@@ -68,23 +68,34 @@ def build_evaluate_tab(services: Services) -> dict[str, Any]:
     )
     with gr.Row():
         dataset = gr.Dropdown(
-            data_files(services, ".json"), label="Dataset (MQuAKE JSON in the data folder)", scale=3
+            data_files(services, ".json"),
+            label="Dataset (MQuAKE JSON in the data folder)",
+            scale=3,
+            elem_id="eval-dataset",
         )
         background = gr.Dropdown(
-            [NO_BACKGROUND, *data_files(services, ".tsv")], value=NO_BACKGROUND, label="Background facts (TSV)"
+            [NO_BACKGROUND, *data_files(services, ".tsv")],
+            value=NO_BACKGROUND,
+            label="Background facts (TSV)",
         )
         upload = gr.File(label="Upload a dataset or background file", file_types=[".json", ".tsv"], scale=2)
     with gr.Row():
         setting = gr.Radio(["kg", "model"], value="kg", label="Setting")
-        batches = gr.Textbox(value="1,all", label="Edit-batch sizes (e.g. 1,100,1000,all)")
+        batches = gr.Textbox(
+            value="1,all", label="Edit-batch sizes (e.g. 1,100,1000,all)", elem_id="eval-batches"
+        )
         system = gr.Dropdown(systems, value="graph" if "graph" in systems else systems[0], label="System")
-        sample = gr.Number(value=20, precision=0, minimum=0, label="Sample cases (0 = all)")
+        sample = gr.Number(
+            value=20, precision=0, minimum=0, label="Sample cases (0 = all)", elem_id="eval-sample"
+        )
         seed = gr.Number(value=0, precision=0, label="Seed")
-        match_mode = gr.Radio([m.value for m in MatchMode], value=MatchMode.EXACT.value, label="Answer matching")
+        match_mode = gr.Radio(
+            [m.value for m in MatchMode], value=MatchMode.EXACT.value, label="Answer matching"
+        )
     run_btn = gr.Button("Run evaluation", variant="primary", elem_id="eval-run")
     summary_md = gr.Markdown(elem_id="eval-summary")
     table = gr.Dataframe(headers=RESULT_COLUMNS, interactive=False, label="Results", elem_id="eval-table")
-    plots = gr.Gallery(label="Plots", columns=2, height=360)
+    plots = gr.Gallery(label="Plots", columns=2, height=440, object_fit="contain")
     reports = gr.File(label="Reports", file_count="multiple", interactive=False)
 
     @guarded
@@ -128,7 +139,9 @@ def build_evaluate_tab(services: Services) -> dict[str, Any]:
         out = services.data_path("exports", "runs", f"{stamp}-{system_name}-{setting_name}")
         request = EvalRequest(
             dataset=data,
-            config=HarnessConfig(Setting(setting_name), parse_batch_sizes(batch_text or ""), MatchMode(match_name)),
+            config=HarnessConfig(
+                Setting(setting_name), parse_batch_sizes(batch_text or ""), MatchMode(match_name)
+            ),
             system=system_name,
             out=out,
             context=services.system_context(),
@@ -140,8 +153,9 @@ def build_evaluate_tab(services: Services) -> dict[str, Any]:
         )
         progress(0.0, desc="loading data and the system")
         summary = run_mquake(request)
-        text = markdown({**summary, "dataset": Path(dataset_name).name})
-        files = sorted(str(p) for p in out.iterdir() if p.suffix in (".md", ".json", ".png", ".jsonl"))
+        text = markdown({**summary, "dataset": Path(dataset_name).name}).replace("\n## ", "\n#### ")
+        text = "### " + text.removeprefix("# ")
+        files = sorted(str(p) for p in out.iterdir() if p.suffix in (".md", ".json", ".png"))
         pictures = [f for f in files if f.endswith(".png")]
         return text, results_frame(summary), pictures, files
 

@@ -191,7 +191,9 @@ def build_graph_tab(services: Services) -> dict[str, Any]:
     positions = gr.State({})
     with gr.Row():
         neighbour = gr.Dropdown(choices=[], label="Go to a neighbour", allow_custom_value=True, scale=3)
-    edges = gr.Dataframe(headers=EDGE_COLUMNS, interactive=False, label="Facts drawn", wrap=True)
+    edges = gr.Dataframe(
+        headers=EDGE_COLUMNS, interactive=False, label="Facts drawn", wrap=True, elem_id="graph-edges"
+    )
 
     @guarded
     def render(text: str, hops: float, most: float) -> tuple[Image.Image, dict[str, Any], Any, pd.DataFrame]:

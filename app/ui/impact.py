@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from kg.records import EditStatus, Relation
 from kg.store import FactStore
+from qa.phrasing import canonical_question
 
 MAX_CHAINS = 12
 
@@ -74,7 +75,7 @@ def preview_edit(
         first = store.relation(fact.relation)
         if first is None:
             continue
-        question = relation.question(f"the {first.label} of {name(fact.subject)}")
+        question = canonical_question([first, relation], name(fact.subject))
         chains.append(
             ChainChange(
                 question,
@@ -92,7 +93,7 @@ def preview_edit(
             second = store.relation(rel_id)
             if second is None:
                 continue
-            question = second.question(f"the {relation.label} of {name(subject)}")
+            question = canonical_question([relation, second], name(subject))
             chains.append(
                 ChainChange(
                     question,

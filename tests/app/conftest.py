@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,8 +37,13 @@ def demo_settings(home: Path, **overrides: object) -> Settings:
     return load_settings({"KGEDIT_HOME": str(home)}, port=free_port(), **overrides)
 
 
-def start_app(home: Path, **overrides: object) -> Iterator[RunningApp]:
+def start_app(home: Path, datasets: tuple[Path, ...] = (), **overrides: object) -> Iterator[RunningApp]:
+    """Serve the app over the demo graph; ``datasets`` are copied into the data folder first."""
     settings = demo_settings(home, **overrides)
+    for dataset in datasets:
+        target = settings.data_dir / "datasets" / dataset.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(dataset, target)
     store = FactStore.open("memory:")
     load_demo(store)
     services = Services(settings, store)
@@ -48,6 +54,10 @@ def start_app(home: Path, **overrides: object) -> Iterator[RunningApp]:
     finally:
         blocks.close()
         store.close()
+
+
+REPO = Path(__file__).resolve().parents[2]
+DEV_DATA = REPO.parent / "shared" / "data" / "dev"
 
 
 @pytest.fixture(scope="module")

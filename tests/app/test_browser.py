@@ -1,0 +1,145 @@
+"""End to end in headless Chromium: ask, edit in Curate, ask again, and see the edit in the chain.
+
+Drives Debian's ``chromium`` through Playwright's ``executable_path`` (no browser download); the
+session fixture installs the package with apt when it is missing. Screenshots of every tab land in
+``test-artifacts/screenshots/`` (git-ignored) for the closing note.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.app.conftest import DEV_DATA, REPO, RunningApp, start_app
+
+pytestmark = pytest.mark.browser
+playwright_api = pytest.importorskip("playwright.sync_api")
+Page = playwright_api.Page
+expect = playwright_api.expect
+
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+QUESTION = "What is the currency of the country where Paris is located?"
+TIMEOUT_MS = 180_000
+
+
+def install_chromium() -> str:
+    """Debian's chromium, installed with apt when missing (CI machines start bare)."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([*prefix, "apt-get", "update"], check=True, env=env, capture_output=True)
+    subprocess.run([*prefix, "apt-get", "install", "-y", "chromium"], check=True, env=env, capture_output=True)
+    found = shutil.which("chromium")
+    if not found:
+        pytest.fail("apt-get installed chromium but it is not on PATH")
+    return found
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    return install_chromium()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    datasets = (DEV_DATA / "mquake_dev.json", DEV_DATA / "background.tsv")
+    yield from start_app(tmp_path_factory.mktemp("browser-home"), datasets=datasets)
+
+
+@pytest.fixture(scope="module")
+def page(chromium_path: str, app: RunningApp) -> Iterator[Page]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        tab.set_default_timeout(TIMEOUT_MS)
+        expect.set_options(timeout=TIMEOUT_MS)  # the first question loads the models
+        tab.goto(app.url)
+        yield tab
+        browser.close()
+
+
+def shoot(page: Page, name: str) -> Path:
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def pick(page: Page, elem_id: str, typed: str, option: str) -> None:
+    """Type into an autocompleting dropdown and choose the option whose text starts with ``option``."""
+    box = page.locator(f"#{elem_id} input")
+    box.click()
+    box.fill("")
+    box.press_sequentially(typed, delay=20)
+    pattern = re.escape(option).replace("/", r"\/")  # Playwright hands the pattern to JavaScript
+    page.get_by_role("option", name=re.compile(f"^{pattern}")).first.click()
+
+
+def open_tab(page: Page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def ask(page: Page, question: str) -> None:
+    box = page.locator("#chat-question textarea")
+    box.fill(question)
+    page.locator("#chat-ask").click()
+
+
+def test_edit_in_curate_changes_the_chat_answer(page: Page, app: RunningApp) -> None:
+    open_tab(page, "Chat")
+    ask(page, QUESTION)
+    chain = page.locator("#chat-chain")
+    expect(chain.locator(".kg-answer")).to_contain_text("Euro")
+    expect(chain.locator(".kg-badge-base").first).to_be_visible()
+    shoot(page, "1-chat-before-edit")
+
+    open_tab(page, "Curate")
+    pick(page, "curate-entity", "French Rep", "France")
+    expect(page.locator("#curate-facts")).to_contain_text("Euro")
+    pick(page, "edit-relation", "curr", "currency")
+    pick(page, "edit-object", "Swiss", "Swiss Franc")
+    page.locator("#edit-preview").click()
+    preview = page.locator("#edit-preview-text")
+    expect(preview).to_contain_text("Supersedes")
+    expect(preview).to_contain_text("Paris —country→ France —currency→ Swiss Franc")
+    page.locator("#edit-commit").click()
+    expect(page.locator("#edit-outcome")).to_contain_text("Committed E1")
+    expect(page.locator("#curate-facts")).to_contain_text("Swiss Franc")
+    shoot(page, "2-curate-after-commit")
+
+    open_tab(page, "Chat")
+    ask(page, QUESTION)
+    expect(chain.locator(".kg-answer")).to_contain_text("Swiss Franc")
+    expect(chain.locator("li.kg-hop .kg-badge-edit")).to_contain_text("edit E1")
+    expect(page.locator("#chat-log")).to_contain_text("Swiss Franc")
+    shoot(page, "3-chat-after-edit")
+    assert [f.object for f in app.store.objects("country:FRA", "P38")] == ["currency:CHF"]
+
+
+def test_graph_tab_draws_the_edited_edge_and_clicks_through(page: Page) -> None:
+    open_tab(page, "Graph")
+    pick(page, "graph-entity", "Franc", "France")
+    expect(page.locator("#graph-image img")).to_be_visible()
+    edges = page.locator("#graph-edges")
+    expect(edges).to_contain_text("Swiss Franc")
+    expect(edges).to_contain_text("E1")
+    shoot(page, "4-graph")
+
+
+def test_evaluate_tab_runs_a_small_sample(page: Page) -> None:
+    open_tab(page, "Evaluate")
+    expect(page.locator("#eval-dataset input")).to_have_value("datasets/mquake_dev.json")
+    page.locator("#eval-sample input").fill("2")
+    page.locator("#eval-batches textarea, #eval-batches input").first.fill("1")
+    page.locator("#eval-run").click()
+    expect(page.locator("#eval-table")).to_contain_text("consistent")
+    expect(page.locator("#eval-summary")).to_contain_text("MQuAKE evaluation")
+    shoot(page, "5-evaluate")
