@@ -114,21 +114,36 @@ class ChainScorer:
     # ----- question-level ---------------------------------------------------------------------
 
     def read_question(self, masked: str) -> QuestionView:
-        words = content_words(masked)
-        grams = ngrams(words) or [masked]
-        vectors = self.cache.get([masked, *(words or [masked]), *grams])
-        n_words = len(words or [masked])
-        lowered = masked.lower()
-        asked = asked_type(masked)
-        return QuestionView(
-            text=masked,
-            vector=vectors[0],
-            words=words,
-            word_vectors=vectors[1 : 1 + n_words],
-            gram_vectors=vectors[1 + n_words :],
-            who=lowered.startswith("who") or " who" in lowered or "whom" in lowered,
-            asked=self.cache.get([asked])[0] if asked else None,
-        )
+        """Embed the question, its content words and n-grams, and its asked type in one batch."""
+        return self.read_masked([masked])[0]
+
+    def read_masked(self, texts: Sequence[str]) -> list[QuestionView]:
+        """:meth:`read_question` for several maskings of one question, embedded in one batch
+        (the maskings share most of their words and n-grams, so each is embedded once)."""
+        parts = []
+        batch: list[str] = []
+        for masked in texts:
+            words = content_words(masked) or [masked]
+            grams = ngrams(words) or [masked]
+            asked = asked_type(masked)
+            parts.append((masked, words, grams, asked))
+            batch += [masked, *words, *grams, *([asked] if asked else [])]
+        self.cache.get(list(dict.fromkeys(batch)))
+        views = []
+        for masked, words, grams, asked in parts:
+            lowered = masked.lower()
+            views.append(
+                QuestionView(
+                    text=masked,
+                    vector=self.cache.get([masked])[0],
+                    words=words,
+                    word_vectors=self.cache.get(words),
+                    gram_vectors=self.cache.get(grams),
+                    who=lowered.startswith("who") or " who" in lowered or "whom" in lowered,
+                    asked=self.cache.get([asked])[0] if asked else None,
+                )
+            )
+        return views
 
     def relation_vectors(self, relation: Relation) -> np.ndarray:
         if relation.id not in self._relation_vectors:
@@ -156,8 +171,13 @@ class ChainScorer:
         if not paths:
             return rows
         chains = [[r for r in (view.relation(x) for x in p.relations) if r is not None] for p in paths]
-        sims = self.cache.get([canonical_question(c) for c in chains]) @ question.vector
-        sims_statement = self.cache.get([statement_question(c) for c in chains]) @ question.vector
+        nested = [canonical_question(c) for c in chains]
+        statements = [statement_question(c) for c in chains]
+        types = [answer_type(c[-1]) if c else "" for c in chains]
+        self.cache.get([*nested, *statements, *types])  # one batch for every text not seen before
+        sims = self.cache.get(nested) @ question.vector
+        sims_statement = self.cache.get(statements) @ question.vector
+        type_vectors = self.cache.get(types)
         support: dict[str, np.ndarray] = {}
         mention: dict[str, float] = {}
         for i, (path, chain) in enumerate(zip(paths, chains, strict=True)):
@@ -186,7 +206,7 @@ class ChainScorer:
             row[12] = 1.0 if len(set(visited)) < len(visited) else 0.0
             row[13] = float(path.edits > 0)
             if question.asked is not None and chain:
-                row[14] = float(self.cache.get([answer_type(chain[-1])])[0] @ question.asked)
+                row[14] = float(type_vectors[i] @ question.asked)
         return rows
 
     def score(self, question: QuestionView, paths: Sequence[Path], view: GraphView) -> np.ndarray:

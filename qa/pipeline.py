@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_MENTIONS = 5
+MAX_MENTIONS = 3
 CANDIDATES_PER_HOP = 5
 
 
@@ -127,8 +127,8 @@ class GraphPipeline:
         """Score every path from every linked entity; the best (path, entity) pair wins."""
         best: Choice | None = None
         relations = self.view.relations()
-        for mention in mentions:
-            view = self.scorer.read_question(mask(question, (mention.start, mention.end)))
+        views = self.scorer.read_masked([mask(question, (m.start, m.end)) for m in mentions])
+        for mention, view in zip(mentions, views, strict=True):
             opened = open_relations(self.scorer, view, relations)
             paths = enumerate_paths(self.view, mention.entity_id, open_relations=opened)
             if not paths:
