@@ -228,8 +228,7 @@ class SparqlStore:
         added = [_quad_n3(q) for q in add]
         if not removed and not added:
             return
-        size = sum(map(len, removed)) + sum(map(len, added))
-        if size <= REQUEST_BYTES:
+        if sum(map(_size, removed)) + sum(map(_size, added)) <= REQUEST_BYTES:
             if not removed:
                 self._update(f"INSERT DATA {{ {_blocks(added)} }}")
                 return
@@ -285,6 +284,11 @@ def _quad_n3(quad: Quad) -> tuple[str, str]:
     return term_n3(g), f"{term_n3(s)} {term_n3(p)} {term_n3(o)} ."
 
 
+def _size(quad: tuple[str, str]) -> int:
+    """Bytes the quad takes in a request (limits are on UTF-8 bytes, not characters)."""
+    return len(quad[0].encode("utf-8")) + len(quad[1].encode("utf-8")) + 16
+
+
 def _blocks(quads: list[tuple[str, str]]) -> str:
     """``GRAPH <g> { ... }`` groups of at most :data:`BLOCK_QUADS` triples each."""
     by_graph: dict[str, list[str]] = {}
@@ -301,7 +305,7 @@ def _chunks(quads: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
     chunk: list[tuple[str, str]] = []
     size = 0
     for quad in quads:
-        length = len(quad[0]) + len(quad[1])
+        length = _size(quad)
         if chunk and size + length > REQUEST_BYTES:
             yield chunk
             chunk, size = [], 0

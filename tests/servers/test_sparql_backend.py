@@ -98,6 +98,16 @@ def test_large_mixed_change_set_lands_whole_and_leaves_no_staging(virtuoso_store
 
 
 @pytest.mark.server
+def test_additions_larger_than_one_request_land_whole(virtuoso_store_url: str) -> None:
+    store = open_backend(virtuoso_store_url)
+    wide = [(s, p, Literal(f"{o} {'漢字' * 40}"), g) for s, p, o, g in quads(G1, 60_000, "wide")]
+    store.apply(add=wide)  # ~17 MB of UTF-8: more than Virtuoso takes in one request
+    assert store.count(G1) == 60_000
+    store.apply(remove=wide)
+    assert store.count(G1) == 0
+
+
+@pytest.mark.server
 def test_large_change_set_that_fails_part_way_changes_nothing(virtuoso_store_url: str) -> None:
     store = open_backend(virtuoso_store_url)
     keep = quads(G1, 3_000, "keep")
