@@ -50,6 +50,8 @@ def mquake(
         raise InputError(f"--background {background}: no such file")
     if sample is not None and sample < 1:
         raise InputError("--sample must be a positive number of cases")
+    if background is not None and setting == "model":
+        console.print("note: --background is ignored in the model setting (the store holds only the edits)")
     settings = settings_for(None)
     context = SystemContext(
         lm=lm or settings.lm,

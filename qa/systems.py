@@ -27,8 +27,9 @@ DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 class System(Protocol):
     """Answers questions from (or despite) the store it was built on.
 
-    A system whose answers never depend on the store may set ``reads_store = False``; the harness
-    then reuses its answers across edit batches instead of asking again.
+    Two optional extras the harness uses when present: ``reads_store = False`` (answers never depend
+    on the store, so they are reused across edit batches), and ``answer_many(questions) ->
+    list[Answer]`` (answers in input order; lets a language model work in padded batches).
     """
 
     name: str

@@ -139,3 +139,22 @@ def test_stratified_sample_keeps_hop_and_edit_proportions() -> None:
 def test_bad_batch_sizes_are_refused(text: str) -> None:
     with pytest.raises(InputError):
         parse_batch_sizes(text)
+
+
+def test_eval_cli_runs_a_registered_system_and_resumes(dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    monkeypatch.setenv("KGEDIT_HOME", str(tmp_path / "home"))
+    register_system("test-walker", lambda store, context: ChainWalker(store))
+    args = ["eval", "mquake", str(dataset), "--setting", "kg", "--batch", "1,all", "--system", "test-walker",
+            "--out", str(tmp_path / "cli")]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    summary = json.loads((tmp_path / "cli" / "summary.json").read_text())
+    assert summary["batches"]["1"]["multi_hop_accuracy"] == 1.0
+    again = CliRunner().invoke(app, args)  # everything is in the run log: nothing is asked again
+    assert again.exit_code == 0 and json.loads((tmp_path / "cli" / "summary.json").read_text())["batches"] == summary["batches"]
+    bad = CliRunner().invoke(app, [*args[:3], "--setting", "both", "--out", str(tmp_path / "x")])
+    assert isinstance(bad.exception, InputError) and "kg or model" in str(bad.exception)
