@@ -15,13 +15,12 @@ from kg.store import FactStore
 from qa.consistency import inconsistent_case_ids
 from qa.evaluate import EvalRequest, run_mquake
 from qa.harness import Harness, HarnessConfig, Setting, parse_batch_sizes, prepare_store, stratified_sample
-from qa.mquake import load_cases
+from qa.mquake import Case, load_cases
 from qa.runlog import RunLog
 from qa.systems import SystemContext, register_system
 from tests.qa.cases import ChainWalker, tiny_cases
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-CF3K = DATA / "mquake" / "MQuAKE-CF-3k.json"
 
 
 @pytest.fixture
@@ -118,15 +117,15 @@ def test_run_writes_summary_results_markdown_and_plots(dataset: Path, tmp_path: 
         assert (tmp_path / "out" / name).read_bytes()[:4] == b"\x89PNG"
 
 
-def test_cf3k_with_all_edits_loaded_has_the_998_known_inconsistent_cases() -> None:
+def test_cf3k_with_all_edits_loaded_has_the_998_known_inconsistent_cases(cf3k_cases: list[Case]) -> None:
     expected = json.loads((DATA / "mquake" / "MQuAKE-CF-3k.conflicted_case_ids.json").read_text())
-    found = inconsistent_case_ids(load_cases(CF3K))
+    found = inconsistent_case_ids(cf3k_cases)
     assert len(found) == 998
     assert found == {str(i) for i in expected["case_ids"]}
 
 
-def test_stratified_sample_keeps_hop_and_edit_proportions() -> None:
-    cases = load_cases(CF3K)
+def test_stratified_sample_keeps_hop_and_edit_proportions(cf3k_cases: list[Case]) -> None:
+    cases = cf3k_cases
     sample = stratified_sample(cases, 300, seed=1)
     assert len(sample) == 300 and len({c.case_id for c in sample}) == 300
     counts = Counter((c.hops, c.edit_count) for c in sample)

@@ -13,7 +13,7 @@ from kg.errors import InputError
 from kg.io.mquake import read_mquake
 from kg.relation_table import RelationTable
 from kg.store import FactStore
-from qa.mquake import load_cases
+from qa.mquake import Case, load_cases
 from tests.qa.cases import tiny_cases
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -121,8 +121,8 @@ def test_dev_set_loads_and_imports() -> None:
     assert len(store.edits()) == 67
 
 
-def test_cf3k_loads_with_wikidata_ids_keeping_same_label_entities_apart() -> None:
-    cases = load_cases(CF3K)
+def test_cf3k_loads_with_wikidata_ids_keeping_same_label_entities_apart(cf3k_cases: list[Case]) -> None:
+    cases = cf3k_cases
     assert len(cases) == 3000 and sum(c.edit_count for c in cases) == 6015
     bundle = read_mquake(CF3K)
     mustangs = {e.id for e in bundle.entities if e.label == "Ford Mustang"}
@@ -130,10 +130,10 @@ def test_cf3k_loads_with_wikidata_ids_keeping_same_label_entities_apart() -> Non
     assert all(e.wikidata_id == e.id for e in bundle.entities)
 
 
-def test_relation_table_covers_the_mquake_family_and_has_150_properties() -> None:
+def test_relation_table_covers_the_mquake_family_and_has_150_properties(cf3k_cases: list[Case]) -> None:
     table = RelationTable.load()
     assert len(table) >= 150
-    used = {t[1] for path in (DEV, CF3K) for c in load_cases(path) for t in c.graph.triples + c.graph.new_triples}
+    used = {t[1] for c in [*load_cases(DEV), *cf3k_cases] for t in c.graph.triples + c.graph.new_triples}
     assert used <= set(table.ids())
     for ident in table.ids():
         relation = table.relation(ident)
