@@ -137,6 +137,8 @@ def plot(out: Path, summary: dict[str, Any]) -> list[Path]:
             hops = sorted(entry["by_hops"], key=int)
             values = [100 * (entry["by_hops"][h]["multi_hop_accuracy"] or 0.0) for h in hops]
             ax.plot([int(h) for h in hops], values, style, label=f"batch {label} ({subset})")
+    hop_counts = sorted({int(h) for entry in batches.values() for h in entry["by_hops"]})
+    ax.set_xticks(hop_counts, [str(h) for h in hop_counts])
     ax.set_xlabel("hops")
     ax.set_ylabel("multi-hop accuracy %")
     ax.set_ylim(0, 100)
