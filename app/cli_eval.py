@@ -63,7 +63,7 @@ def mquake(
     config = HarnessConfig(Setting(setting), parse_batch_sizes(batch), MatchMode(match), single_hops)
     request = EvalRequest(path, config, system, out, context, background, sample, seed, fresh)
     summary = run_mquake(request)
-    console.print(markdown(summary))
+    console.print(markdown(summary), markup=False, highlight=False)
     console.print(f"reports written to {out}")
 
 
