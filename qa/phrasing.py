@@ -193,7 +193,7 @@ def content_words(text: str) -> list[str]:
     return [w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w not in STOPWORDS]
 
 
-def ngrams(words: Sequence[str], max_n: int = 3) -> list[str]:
+def ngrams(words: Sequence[str], max_n: int = 2) -> list[str]:
     found = []
     for n in range(1, max_n + 1):
         for i in range(len(words) - n + 1):

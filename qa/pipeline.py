@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_MENTIONS = 3
+MAX_MENTIONS = 2
 CANDIDATES_PER_HOP = 5
 
 
