@@ -20,6 +20,7 @@ import argparse
 import json
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -179,6 +180,7 @@ def run_backend(backend: str, triples: int, n_questions: int, n_edits: int, pipe
     finally:
         if server is not None:
             server.stop()
+        shutil.rmtree(work, ignore_errors=True)
     return result
 
 
