@@ -55,6 +55,7 @@ def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         bos_token_id=1,
         eos_token_id=2,
         pad_token_id=2,
+        initializer_range=0.3,  # default 0.02 barely passes information between positions
     )
     return _save(LlamaForCausalLM(config), tmp_path_factory.mktemp("tiny-llama"))
 
@@ -70,5 +71,6 @@ def tiny_gpt2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         n_positions=64,
         bos_token_id=1,
         eos_token_id=2,
+        initializer_range=0.3,
     )
     return _save(GPT2LMHeadModel(config), tmp_path_factory.mktemp("tiny-gpt2"))

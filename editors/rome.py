@@ -1,0 +1,88 @@
+"""ROME: rank-one model editing (Meng et al., "Locating and Editing Factual Associations in GPT", 2022).
+
+One fact is one rank-one change of one MLP output matrix W: with k* the subject's key (averaged
+over prefixed prompts) and δ the change of that MLP's output that makes the model say the new
+object (see :mod:`editors.locate`), the update that changes W k* by exactly δ while disturbing the
+keys the model usually sees as little as possible (the constrained least squares of the paper,
+eq. 2) is
+
+    ΔW = δ uᵀ / (uᵀ k),   u = C⁻¹ k*,
+
+where C = E[k kᵀ] is the keys' second moment (:mod:`editors.stats`) and k the key of the bare
+prompt, so that the edited prompt itself gets exactly δ (as the authors' code does; the paper
+writes k* there, which gives the bare prompt only part of δ when prefixes move the key). Several requests are applied
+one after another, each computed on the model with the earlier ones in place (sequential ROME).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from tqdm import tqdm
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from editors.arch import ModelLayout
+from editors.deltas import LowRankUpdate, Patcher, WeightDelta
+from editors.locate import ValueSearch, context_prefixes, optimise_values, subject_keys, values_at_subject
+from editors.requests import WeightRequest
+from editors.stats import shrunk
+
+log = logging.getLogger(__name__)
+
+Moments = Callable[[Sequence[int]], dict[int, torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class RomeHyperParams:
+    """ROME settings. ``layer`` None takes the architecture table's default.
+
+    ``shrink`` is the strength of the covariance term's regulariser: 0 uses the sampled C as is,
+    1 replaces it by a multiple of the identity (a plain minimum-norm update that ignores which
+    keys are common). Small samples need some shrinkage because C is then poorly conditioned.
+    """
+
+    layer: int | None = None
+    prefixes: int = 5
+    prefix_length: int = 10
+    shrink: float = 0.1
+    seed: int = 0
+    search: ValueSearch = field(default_factory=lambda: ValueSearch(chunk=1))
+
+
+def rome_delta(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    requests: Sequence[WeightRequest],
+    moments: Moments,
+    params: RomeHyperParams = RomeHyperParams(),
+    model_name: str = "",
+) -> WeightDelta:
+    """The delta that teaches ``requests`` one after another; the model is left unchanged."""
+    layout = ModelLayout.of(model)
+    layer = layout.check_layer(params.layer) if params.layer is not None else layout.rome_layer()
+    prefixes = context_prefixes(model, tokenizer, params.prefixes, params.prefix_length, params.seed)
+    module = layout.mlp_out(model, layer)
+    c_inv = torch.linalg.inv(shrunk(moments([layer])[layer], params.shrink).double())
+    patcher = Patcher(model)
+    updates: list[LowRankUpdate] = []
+    try:
+        for request in tqdm(requests, desc=f"ROME, layer {layer}", unit="edit", disable=len(requests) < 2):
+            key = subject_keys(model, tokenizer, {layer: module}, [request], prefixes)[layer][0]
+            bare = values_at_subject(model, tokenizer, module, [request], "input")[0]
+            _, delta = optimise_values(model, tokenizer, module, [request], prefixes, params.search)
+            u = (c_inv @ key.double()).float()
+            update = LowRankUpdate(layer, (delta[0] / (u @ bare))[:, None], u[:, None])
+            patcher.apply(WeightDelta(model_name, "rome", (request.edit_id,), (update,)))
+            updates.append(update)
+    finally:
+        patcher.revert_all()
+    return WeightDelta(
+        model=model_name,
+        method="rome",
+        edit_ids=tuple(r.edit_id for r in requests),
+        updates=tuple(updates),
+        info={"layer": str(layer), "prefixes": str(len(prefixes) - 1), "shrink": str(params.shrink)},
+    )

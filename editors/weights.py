@@ -1,0 +1,104 @@
+"""The weight editor: one object that computes, applies and reverts ROME or MEMIT deltas on a model.
+
+It owns the statistics settings (which text sample, how many tokens, where the cache is) so callers
+only say *what* to edit. Deltas are computed on the model as currently patched, applied in place,
+and taken out exactly (see :class:`editors.deltas.Patcher`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from transformers import PreTrainedModel
+
+from editors.deltas import Patcher, WeightDelta
+from editors.lm import LanguageModel
+from editors.memit import MemitHyperParams, memit_delta
+from editors.requests import WeightRequest
+from editors.rome import RomeHyperParams, rome_delta
+from editors.stats import TextSample, model_fingerprint, sample_from_model, second_moments
+from kg.errors import InputError
+
+log = logging.getLogger(__name__)
+
+METHODS = ("rome", "memit")
+DEFAULT_STATS_TOKENS = 10_000
+
+
+@dataclass(frozen=True)
+class StatsSettings:
+    """Where the key statistics come from. ``sample`` None means text sampled from the model itself."""
+
+    tokens: int = DEFAULT_STATS_TOKENS
+    sample: TextSample | None = None
+    seed: int = 0
+
+
+@dataclass
+class WeightEditor:
+    lm: LanguageModel
+    cache_dir: Path | None = None
+    stats: StatsSettings = field(default_factory=StatsSettings)
+    rome: RomeHyperParams = field(default_factory=RomeHyperParams)
+    memit: MemitHyperParams = field(default_factory=MemitHyperParams)
+
+    def __post_init__(self) -> None:
+        self.patcher = Patcher(self.lm.model)
+        self.model_key = model_fingerprint(self.lm.name, self.lm.model)
+
+    def moments(self, layers: Sequence[int]) -> dict[int, torch.Tensor]:
+        """The keys' second moments at ``layers``, from the disk cache when present.
+
+        They describe the unedited model, so any applied deltas are lifted while they are computed.
+        """
+        sample = self.stats.sample
+        with self.patcher.applied_suspended():
+            if sample is None:
+                sample = sample_from_model(
+                    self.lm.model,
+                    self.lm.tokenizer,
+                    self.stats.tokens,
+                    self.cache_dir,
+                    self.model_key,
+                    self.stats.seed,
+                )
+            return second_moments(
+                self.lm.model,
+                self.lm.tokenizer,
+                layers,
+                sample,
+                self.stats.tokens,
+                cache_dir=self.cache_dir,
+                model_key=self.model_key,
+            )
+
+    def compute(self, requests: Sequence[WeightRequest], method: str = "rome") -> WeightDelta:
+        """The delta teaching ``requests`` to the model as it is now (the model is left unchanged)."""
+        if not requests:
+            raise InputError("no requests to edit")
+        model, tokenizer = self.lm.model, self.lm.tokenizer
+        if method == "rome":
+            return rome_delta(model, tokenizer, requests, self.moments, self.rome, self.lm.name)
+        if method == "memit":
+            return memit_delta(model, tokenizer, requests, self.moments, self.memit, self.lm.name)
+        raise InputError(f"unknown editing method {method!r}; choose one of {', '.join(METHODS)}")
+
+    def apply(self, delta: WeightDelta) -> None:
+        self.patcher.apply(delta)
+
+    def revert(self, delta: WeightDelta) -> None:
+        self.patcher.revert(delta)
+
+    def revert_all(self) -> None:
+        self.patcher.revert_all()
+
+    @contextmanager
+    def applied(self, *deltas: WeightDelta) -> Iterator[PreTrainedModel]:
+        """``with editor.applied(delta):`` the model carries the deltas; afterwards it is exactly as before."""
+        with self.patcher.applied(*deltas) as model:
+            yield model
