@@ -14,6 +14,7 @@ from app.cli_ask import ask, train_qa
 from app.cli_eval import bench_app, eval_app
 from app.cli_index import index_app, link
 from app.cli_kg import kg_app
+from app.cli_model import model_app, propagate, revert
 from app.cli_serve import serve
 from kg.errors import KgeditError
 
@@ -31,6 +32,9 @@ app.add_typer(bench_app, name="bench")
 app.command("serve")(serve)
 app.command("ask")(ask)
 app.command("train-qa")(train_qa)
+app.command("propagate")(propagate)
+app.command("revert")(revert)
+app.add_typer(model_app, name="model")
 
 
 @app.callback()

@@ -194,3 +194,42 @@ class Patcher:
         with torch.no_grad():
             view = self.layout.as_out_in(weight)
             view.copy_((view.float() + change).to(weight.dtype))
+
+
+class DeltaFolder:
+    """The deltas of one model on disk: active ones in ``root``, reverted ones in ``root/reverted``.
+
+    A delta is taken out of the model by moving its file aside (never deleting it), so a revert can
+    itself be undone by moving the file back.
+    """
+
+    def __init__(self, root: Path, model: str) -> None:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(model).name or model)
+        self.root = Path(root) / safe
+        self.model = model
+
+    def active(self) -> list[Path]:
+        return sorted(self.root.glob("*.safetensors")) if self.root.exists() else []
+
+    def add(self, delta: WeightDelta) -> Path:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        return delta.save(self.root / f"{stamp}-{delta.method}.safetensors")
+
+    def find(self, name: str) -> Path:
+        """An active delta by path or file name (with or without the extension)."""
+        candidates = [Path(name), self.root / name, self.root / f"{name}.safetensors"]
+        for path in candidates:
+            if path.is_file() and path.parent.resolve() == self.root.resolve():
+                return path
+        known = ", ".join(p.name for p in self.active()) or "none"
+        raise InputError(f"no active delta {name!r} for {self.model} in {self.root}; active deltas: {known}")
+
+    def revert(self, path: Path) -> Path:
+        target = self.root / "reverted" / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        return target
+
+    def carrying(self, edit_ids: set[str]) -> list[Path]:
+        """Active deltas that carry any of ``edit_ids``."""
+        return [p for p in self.active() if edit_ids & set(WeightDelta.load(p).edit_ids)]

@@ -1,0 +1,186 @@
+"""Weight-editing benchmark on the dev set: ROME per edit, MEMIT on all edits, statistics sample size.
+
+Loads ../shared/data/dev (MQuAKE-format cases, relations.tsv templates, background facts) into an
+in-memory store, turns its 67 distinct edits into requests, and prints efficacy, paraphrase,
+neighbourhood and seconds per edit. Key statistics come from Python's own documentation text by
+default (shares nothing with the dev set, so neighbourhood is not flattered) and are cached under
+--cache; their computation time is reported separately and excluded from seconds per edit.
+
+    .venv/bin/python benchmarks/bench_weights.py --method rome --threads 1
+    .venv/bin/python benchmarks/bench_weights.py --method memit
+    .venv/bin/python benchmarks/bench_weights.py --method rome --edits 12 --sweep 1000,10000,90000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from editors.lm import DEFAULT_LM, load_lm  # noqa: E402
+from editors.locate import ValueSearch  # noqa: E402
+from editors.memit import MemitHyperParams  # noqa: E402
+from editors.requests import WeightRequest, requests_from_store  # noqa: E402
+from editors.rome import RomeHyperParams  # noqa: E402
+from editors.stats import TextSample, sample_from_file, sample_from_python_docs, sample_from_statements  # noqa: E402
+from editors.weight_eval import EditEvaluator, EditScore, neighbours_from_store, summarise  # noqa: E402
+from editors.weights import StatsSettings, WeightEditor  # noqa: E402
+from kg.io.mquake import read_mquake  # noqa: E402
+from kg.io.tsv import read_relations_tsv, read_triples_tsv  # noqa: E402
+from kg.store import FactStore, ImportBundle  # noqa: E402
+
+DEV = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "dev"
+
+
+def dev_store(folder: Path = DEV) -> FactStore:
+    """The dev world graph (cases + background facts, dev relation templates) with its 67 edits."""
+    store = FactStore.open("memory:")
+    cases = read_mquake(folder / "mquake_dev.json")
+    relations = read_relations_tsv(folder / "relations.tsv")
+    background = read_triples_tsv(folder / "background.tsv")
+    store.import_bundle(
+        ImportBundle(entities=cases.entities, relations=relations.relations, facts=cases.facts)
+    )
+    store.import_bundle(ImportBundle(entities=background.entities, facts=background.facts))
+    store.import_bundle(ImportBundle(edits=cases.edits))
+    return store
+
+
+def text_sample(source: str, store: FactStore) -> TextSample | None:
+    if source == "python-docs":
+        return sample_from_python_docs()
+    if source == "graph":
+        relations = {r.id: r for r in store.relations()}
+        labels = {e.id: e.label for e in store.entities()}
+        return sample_from_statements(
+            relations[f.relation].statement(labels[f.subject], labels[f.object])
+            for f in store.current_facts()
+        )
+    if source == "model":
+        return None
+    return sample_from_file(Path(source))
+
+
+def run_rome(editor: WeightEditor, evaluator: EditEvaluator, requests: list[WeightRequest]) -> dict:
+    scores: list[EditScore] = []
+    seconds: list[float] = []
+    for request in requests:
+        start = time.perf_counter()
+        delta = editor.compute([request], "rome")
+        seconds.append(time.perf_counter() - start)
+        with editor.applied(delta):
+            scores += evaluator.score([request])
+        logging.info(
+            "%s %r -> %s: %.1f s %s",
+            request.edit_id,
+            request.prompt,
+            request.target_new,
+            seconds[-1],
+            scores[-1],
+        )
+    summary = summarise(scores)
+    return {"summary": summary, "median_s": statistics.median(seconds), "total_s": sum(seconds)}
+
+
+def run_memit(editor: WeightEditor, evaluator: EditEvaluator, requests: list[WeightRequest]) -> dict:
+    start = time.perf_counter()
+    delta = editor.compute(requests, "memit")
+    seconds = time.perf_counter() - start
+    with editor.applied(delta):
+        summary = summarise(evaluator.score())
+    return {"summary": summary, "total_s": seconds, "per_edit_s": seconds / len(requests)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", default=DEFAULT_LM)
+    parser.add_argument("--method", choices=["rome", "memit", "both"], default="both")
+    parser.add_argument("--edits", type=int, default=0, help="first N dev edits (0: all 67)")
+    parser.add_argument(
+        "--stats-source", default="python-docs", help="python-docs, graph, model, or a text file"
+    )
+    parser.add_argument("--stats-tokens", type=int, default=10_000)
+    parser.add_argument("--sweep", default="", help="comma-separated token budgets to compare (ROME)")
+    parser.add_argument("--layer", type=int, default=None)
+    parser.add_argument("--memit-layers", default="", help="e.g. 3,4,5,6,7,8")
+    parser.add_argument("--cov-weight", type=float, default=MemitHyperParams().cov_weight)
+    parser.add_argument("--shrink", type=float, default=RomeHyperParams().shrink)
+    parser.add_argument("--prefixes", type=int, default=RomeHyperParams().prefixes)
+    parser.add_argument("--prefix-length", type=int, default=RomeHyperParams().prefix_length)
+    parser.add_argument("--steps", type=int, default=ValueSearch().steps)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument(
+        "--cache", type=Path, default=Path(os.environ.get("KGEDIT_HOME", "~/.kgedit")).expanduser() / "cache"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    store = dev_store()
+    requests = requests_from_store(store)
+    if args.edits:
+        requests = requests[: args.edits]
+    start = time.perf_counter()
+    lm = load_lm(args.model, cache_dir=args.cache, device=args.device)
+    print(
+        f"model {args.model} on {lm.device} ({next(lm.model.parameters()).dtype}), loaded in {time.perf_counter() - start:.1f} s"
+    )
+    print(
+        f"torch threads {torch.get_num_threads()}, CPU load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    evaluator = EditEvaluator(lm.model, lm.tokenizer, requests, neighbours_from_store(store, requests))
+    evaluator.baseline()
+    print("unedited:", summarise(evaluator.score()).line())
+
+    sample = text_sample(args.stats_source, store)
+    shape = {"prefixes": args.prefixes, "prefix_length": args.prefix_length}
+    rome = RomeHyperParams(layer=args.layer, shrink=args.shrink, **shape)
+    rome = replace(rome, search=replace(rome.search, steps=args.steps))
+    memit_layers = tuple(int(x) for x in args.memit_layers.split(",")) if args.memit_layers else None
+    memit = MemitHyperParams(layers=memit_layers, cov_weight=args.cov_weight, shrink=args.shrink, **shape)
+    memit = replace(memit, search=replace(memit.search, steps=args.steps))
+    results: dict[str, object] = {}
+    budgets = [int(x) for x in args.sweep.split(",")] if args.sweep else [args.stats_tokens]
+    for tokens in budgets:
+        editor = WeightEditor(lm, args.cache, StatsSettings(tokens=tokens, sample=sample), rome, memit)
+        start = time.perf_counter()
+        layers = [editor.rome.layer if editor.rome.layer is not None else editor.patcher.layout.rome_layer()]
+        layers += list(memit_layers or editor.patcher.layout.memit_layers())
+        editor.moments(sorted(set(layers)))
+        stats_s = time.perf_counter() - start
+        print(
+            f"statistics: {tokens} tokens of {sample.source if sample else 'model text'}, {stats_s:.1f} s (cached after the first run)"
+        )
+        if args.method in ("rome", "both"):
+            out = run_rome(editor, evaluator, requests)
+            print(
+                f"ROME  [{tokens} tok] {out['summary'].line()}  median {out['median_s']:.1f} s/edit, total {out['total_s']:.0f} s"
+            )
+            results[f"rome-{tokens}"] = {**out, "summary": vars(out["summary"])}
+        if args.method in ("memit", "both") and not args.sweep:
+            out = run_memit(editor, evaluator, requests)
+            print(
+                f"MEMIT [{tokens} tok] {out['summary'].line()}  total {out['total_s']:.0f} s ({out['per_edit_s']:.1f} s/edit)"
+            )
+            results[f"memit-{tokens}"] = {**out, "summary": vars(out["summary"])}
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
