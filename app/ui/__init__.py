@@ -17,6 +17,7 @@ from app.ui.common import BADGE_CSS
 from app.ui.curate import build_curate_tab
 from app.ui.evaluate import build_evaluate_tab
 from app.ui.graph_view import build_graph_tab
+from app.ui.model import build_model_tab
 from app.ui.services import Services
 
 TITLE = "kgedit"
@@ -39,6 +40,9 @@ def build_app(services: Services) -> gr.Blocks:
                 build_evaluate_tab(services)
             with gr.Tab("Graph", id="graph"):
                 pickers += build_graph_tab(services)["pickers"]
+            with gr.Tab("Model", id="model") as model_tab:
+                refresh_model, model_outputs = build_model_tab(services)["refresh"]
+            model_tab.select(refresh_model, None, model_outputs, api_visibility="private")
 
         def fresh_choices() -> tuple[Any, ...]:
             choices = services.entity_choices()

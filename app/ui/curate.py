@@ -14,13 +14,13 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from app.cli_kg import new_entity_id
 from app.ui.common import entity_picker, guarded, relation_picker
 from app.ui.impact import preview_edit, render_preview
 from app.ui.services import WRITE_GROUP, Services
 from kg.errors import InputError
 from kg.io import EXPORT_FORMATS, IMPORT_FORMATS, export_file, import_file
 from kg.records import EditRequest, EditStatus, Entity
-from kg.store import FactStore
 
 FACT_COLUMNS = ["relation", "object", "object id", "origin", "edit"]
 LOG_COLUMNS = [
@@ -111,18 +111,7 @@ def _object_for(services: Services, text: str | None) -> tuple[str, bool]:
     except InputError as exc:
         if "ambiguous" in str(exc):
             raise
-        return _new_entity_id(services.store, text), True
-
-
-def _new_entity_id(store: FactStore, label: str) -> str:
-    import re
-
-    base = re.sub(r"[^0-9A-Za-z]+", "_", label).strip("_") or "entity"
-    ident, n = f"kg:{base}", 1
-    while store.has_entity(ident):
-        n += 1
-        ident = f"kg:{base}_{n}"
-    return ident
+        return new_entity_id(services.store, text), True
 
 
 def _replaced(services: Services, text: str | None) -> tuple[str, ...]:

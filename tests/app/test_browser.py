@@ -36,7 +36,9 @@ def install_chromium() -> str:
     prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run([*prefix, "apt-get", "update"], check=True, env=env, capture_output=True)
-    subprocess.run([*prefix, "apt-get", "install", "-y", "chromium"], check=True, env=env, capture_output=True)
+    subprocess.run(
+        [*prefix, "apt-get", "install", "-y", "chromium"], check=True, env=env, capture_output=True
+    )
     found = shutil.which("chromium")
     if not found:
         pytest.fail("apt-get installed chromium but it is not on PATH")
@@ -143,3 +145,11 @@ def test_evaluate_tab_runs_a_small_sample(page: Page) -> None:
     expect(page.locator("#eval-table")).to_contain_text("consistent")
     expect(page.locator("#eval-summary")).to_contain_text("MQuAKE evaluation")
     shoot(page, "5-evaluate")
+
+
+def test_model_tab_offers_the_active_edit_for_propagation(page: Page) -> None:
+    open_tab(page, "Model")
+    expect(page.locator("#model-status")).to_contain_text("No deltas applied")
+    page.locator("#model-edits input").click()
+    expect(page.get_by_role("option", name=re.compile(r"^E1: France"))).to_be_visible()
+    shoot(page, "6-model")

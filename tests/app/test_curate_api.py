@@ -65,9 +65,7 @@ def test_export_then_import_round_trip(running_app: RunningApp, client: Client, 
     lines = exported.read_text(encoding="utf-8").splitlines()
     assert any("kg:Lyon" in line for line in lines)
     upload = tmp_path / "extra.tsv"
-    upload.write_text(
-        "country:FRA\tFrance\tP37\tofficial language\tlanguage:br\tBreton\n", encoding="utf-8"
-    )
+    upload.write_text("country:FRA\tFrance\tP37\tofficial language\tlanguage:br\tBreton\n", encoding="utf-8")
     message = client.predict(handle_file(str(upload)), "auto", False, api_name="/import")
     assert "1 facts" in message
     assert "language:br" in {f.object for f in running_app.store.objects("country:FRA", "P37")}

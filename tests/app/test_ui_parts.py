@@ -69,7 +69,9 @@ def test_entities_resolve_by_id_label_alias_and_dropdown_text(demo_services: Ser
 def test_preview_lists_chains_through_the_edited_fact(demo_services: Services) -> None:
     store = demo_services.store
     relation = store.require_relation("P36")
-    preview = preview_edit(store, "country:DEU", relation, "city:FRA:Paris", False, (), demo_services.labels())
+    preview = preview_edit(
+        store, "country:DEU", relation, "city:FRA:Paris", False, (), demo_services.labels()
+    )
     assert preview.supersedes == ["city:DEU:Berlin"]
     assert not preview.conflicts
     befores = " | ".join(c.before for c in preview.chains)
