@@ -1,0 +1,68 @@
+"""The propagate / model / revert commands end to end on a tiny Llama and an on-disk store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import app
+from kg.records import EditRequest, Entity, Relation
+from kg.store import FactStore, ImportBundle
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KGEDIT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    store = FactStore.open(f"oxigraph:{tmp_path / 'home' / 'store'}")
+    store.import_bundle(
+        ImportBundle(
+            entities=[Entity("france", "france"), Entity("paris", "paris"), Entity("rome", "rome")],
+            relations=[
+                Relation(
+                    "P36",
+                    "capital",
+                    "the capital of {subject} is {object}.",
+                    "what is the capital of {subject} ?",
+                )
+            ],
+            facts=[("france", "P36", "paris")],
+            edits=[EditRequest("france", "P36", "rome", replaces=("paris",))],
+        )
+    )
+    store.close()
+    (tmp_path / "sample.txt").write_text(
+        "the capital of italy is rome .\n\nalice lives in paris .\n", encoding="utf-8"
+    )
+    return tmp_path
+
+
+def test_propagate_ask_and_revert(home: Path, tiny_llama_dir: Path) -> None:
+    runner = CliRunner()
+    model = ["--model", str(tiny_llama_dir)]
+    sample = ["--stats-source", str(home / "sample.txt"), "--stats-tokens", "20"]
+    done = runner.invoke(app, ["propagate", "--method", "rome", *model, *sample])
+    assert done.exit_code == 0, done.output
+    assert "ROME wrote 1 edit(s)" in done.output and "-> rome" in done.output
+
+    listed = runner.invoke(app, ["model", "deltas", *model])
+    assert listed.exit_code == 0 and "rome" in listed.output
+    name = listed.output.split("\t")[0]
+
+    asked = runner.invoke(app, ["model", "ask", "the capital of france is", *model])
+    assert asked.exit_code == 0 and asked.output.startswith("the capital of france is")
+
+    reverted = runner.invoke(app, ["revert", name, *model])
+    assert reverted.exit_code == 0 and "reverted" in reverted.output
+    after = runner.invoke(app, ["model", "deltas", *model])
+    assert "no active deltas" in after.output
+    deltas = list((home / "home" / "deltas").rglob("reverted/*.safetensors"))
+    assert len(deltas) == 1
+
+
+def test_propagate_unknown_method_is_one_clear_error(home: Path, tiny_llama_dir: Path) -> None:
+    result = CliRunner().invoke(app, ["propagate", "--method", "magic", "--model", str(tiny_llama_dir)])
+    assert result.exit_code != 0
+    assert "--method must be one of rome, memit" in str(result.exception)
