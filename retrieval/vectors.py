@@ -148,7 +148,8 @@ def tune_nprobe(
     rng: np.random.Generator,
     k: int = 10,
 ) -> tuple[int, float]:
-    """The smallest power-of-two nprobe whose recall@k against exact search clears ``target`` with margin."""
+    """The smallest nprobe (growing by ~40% a step) whose recall@k against exact search clears ``target``
+    with half the remaining margin (0.975 for 0.95): real queries come out a little below the estimate."""
     queries = tune_queries(vectors, rng)
     _, rows = faiss.knn(
         queries, np.ascontiguousarray(vectors, dtype=np.float32), k, faiss.METRIC_INNER_PRODUCT
@@ -163,7 +164,7 @@ def tune_nprobe(
         recall = recall_at_k(found, truth)
         if recall >= goal or nprobe >= nlist:
             return nprobe, recall
-        nprobe = min(nlist, nprobe * 2)
+        nprobe = min(nlist, max(nprobe + 1, round(nprobe * 1.4)))
 
 
 def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
