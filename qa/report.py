@@ -62,6 +62,7 @@ def _write_json(path: Path, data: Any) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=1, ensure_ascii=False)
+    os.chmod(tmp, 0o644)  # mkstemp makes the file private; reports are meant to be shared
     os.replace(tmp, path)
     return path
 
