@@ -102,6 +102,7 @@ ThreadsPerQuery = 2
 AsyncQueueMaxThreads = 10
 NumberOfBuffers = {buffers}
 MaxDirtyBuffers = {dirty}
+TransactionAfterImageLimit = 1500000000
 
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}
