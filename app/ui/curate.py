@@ -69,7 +69,7 @@ def edit_log_frame(services: Services, status: str) -> pd.DataFrame:
         [
             e.id,
             services.label(e.subject),
-            e.relation,
+            services.relation_label(e.relation),
             services.label(e.object),
             ", ".join(services.label(r) for r in e.replaces),
             e.status.value + (f" by {e.superseded_by}" if e.superseded_by else ""),
@@ -85,7 +85,10 @@ def edit_log_frame(services: Services, status: str) -> pd.DataFrame:
 
 def active_edit_choices(services: Services) -> list[tuple[str, str]]:
     return [
-        (f"{e.id}: {services.label(e.subject)} · {e.relation} → {services.label(e.object)}", e.id)
+        (
+            f"{e.id}: {services.label(e.subject)} · {services.relation_label(e.relation)} → {services.label(e.object)}",
+            e.id,
+        )
         for e in reversed(services.store.edits(EditStatus.ACTIVE))
     ]
 
@@ -95,7 +98,7 @@ def conflicts_markdown(services: Services) -> str:
     if not found:
         return "No conflicts between edits."
     return "\n".join(
-        f"- {services.label(c.subject)} · {c.relation}: {', '.join(services.label(o) for o in c.objects)}; "
+        f"- {services.label(c.subject)} · {services.relation_label(c.relation)}: {', '.join(services.label(o) for o in c.objects)}; "
         f"{c.resolution}"
         for c in found
     )
@@ -161,7 +164,11 @@ def build_curate_tab(services: Services) -> dict[str, Any]:
             log_status = gr.Radio(["all", "active", "superseded", "retracted"], value="all", label="Status")
             log_btn = gr.Button("Refresh")
         log_table = gr.Dataframe(
-            value=edit_log_frame(services, "all"), headers=LOG_COLUMNS, interactive=False, wrap=True
+            value=edit_log_frame(services, "all"),
+            headers=LOG_COLUMNS,
+            interactive=False,
+            wrap=True,
+            elem_id="curate-log",
         )
         conflicts_md = gr.Markdown(conflicts_markdown(services))
     with gr.Accordion("Import and export", open=False):
@@ -238,7 +245,7 @@ def build_curate_tab(services: Services) -> dict[str, Any]:
         with services.write_lock:
             edit = services.store.retract(ident)
         now = ", ".join(services.label(f.object) for f in services.store.objects(edit.subject, edit.relation))
-        text = f"**Retracted {edit.id}**; {services.label(edit.subject)} · {edit.relation} is now: {now or 'no value'}"
+        text = f"**Retracted {edit.id}**; {services.label(edit.subject)} · {services.relation_label(edit.relation)} is now: {now or 'no value'}"
         return text, gr.update(choices=active_edit_choices(services), value=None)
 
     @guarded

@@ -130,7 +130,10 @@ def _takes(answer: str, target: str) -> bool:
 
 def edit_choices(services: Services) -> list[tuple[str, str]]:
     return [
-        (f"{e.id}: {services.label(e.subject)} · {e.relation} → {services.label(e.object)}", e.id)
+        (
+            f"{e.id}: {services.label(e.subject)} · {services.relation_label(e.relation)} → {services.label(e.object)}",
+            e.id,
+        )
         for e in services.store.edits(EditStatus.ACTIVE)
     ]
 

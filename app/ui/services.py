@@ -104,6 +104,10 @@ class Services:
             raise InputError(f"the {role} {text!r} is ambiguous ({options}); pick one from the list")
         raise InputError(f"no entity is called {text!r}; pick the {role} from the list")
 
+    def relation_label(self, ident: str) -> str:
+        found = self.store.relation(ident)
+        return found.label if found else ident
+
     def relation_choices(self) -> list[tuple[str, str]]:
         return [(f"{r.label} ({r.id})", r.id) for r in self.store.relations()]
 

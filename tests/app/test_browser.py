@@ -115,6 +115,8 @@ def test_edit_in_curate_changes_the_chat_answer(page: Page, app: RunningApp) -> 
     page.locator("#edit-commit").click()
     expect(page.locator("#edit-outcome")).to_contain_text("Committed E1")
     expect(page.locator("#curate-facts")).to_contain_text("Swiss Franc")
+    page.get_by_text("Edit log and conflicts").click()
+    expect(page.locator("#curate-log")).to_contain_text("E1")
     shoot(page, "2-curate-after-commit")
 
     open_tab(page, "Chat")
@@ -151,5 +153,5 @@ def test_model_tab_offers_the_active_edit_for_propagation(page: Page) -> None:
     open_tab(page, "Model")
     expect(page.locator("#model-status")).to_contain_text("No deltas applied")
     page.locator("#model-edits input").click()
-    expect(page.get_by_role("option", name=re.compile(r"^E1: France"))).to_be_visible()
+    expect(page.get_by_role("option", name=re.compile(r"^E1: France · currency → Swiss Franc"))).to_be_visible()
     shoot(page, "6-model")
