@@ -190,7 +190,9 @@ def build_graph_tab(services: Services) -> dict[str, Any]:
     )
     positions = gr.State({})
     with gr.Row():
-        neighbour = gr.Dropdown(choices=[], label="Go to a neighbour", allow_custom_value=True, scale=3)
+        neighbour = gr.Dropdown(
+            choices=[], label="Go to a neighbour", allow_custom_value=True, scale=3, elem_id="graph-neighbour"
+        )
     edges = gr.Dataframe(
         headers=EDGE_COLUMNS, interactive=False, label="Facts drawn", wrap=True, elem_id="graph-edges"
     )

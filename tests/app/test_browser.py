@@ -136,6 +136,9 @@ def test_graph_tab_draws_the_edited_edge_and_clicks_through(page: Page) -> None:
     expect(edges).to_contain_text("Swiss Franc")
     expect(edges).to_contain_text("E1")
     shoot(page, "4-graph")
+    pick(page, "graph-neighbour", "Germ", "Germany")
+    expect(page.locator("#graph-entity input")).to_have_value(re.compile("^Germany"))
+    expect(edges).to_contain_text("Berlin")
 
 
 def test_evaluate_tab_runs_a_small_sample(page: Page) -> None:
