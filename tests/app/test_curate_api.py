@@ -108,3 +108,16 @@ def test_upload_over_the_size_limit_is_refused(tmp_path: Path) -> None:
         with pytest.raises(Exception, match="exceeds the maximum file size"):
             client.predict(handle_file(str(big)), "auto", False, api_name="/import")
         assert app.store.stats().base_facts == app.store.stats().current_facts  # nothing imported
+
+
+def test_uploaded_dataset_lands_in_the_data_folder_and_is_offered(
+    running_app: RunningApp, client: Client
+) -> None:
+    from tests.app.conftest import DEV_DATA
+
+    _, background, cleared = client.predict(
+        handle_file(str(DEV_DATA / "background.tsv")), api_name="/add_dataset"
+    )
+    assert background["value"] == "datasets/background.tsv" and cleared is None
+    assert ["datasets/background.tsv", "datasets/background.tsv"] in background["choices"]
+    assert (running_app.services.settings.data_dir / "datasets" / "background.tsv").is_file()
