@@ -167,6 +167,7 @@ def test_stale_index_is_brought_in_step_with_writes_it_did_not_see(
     store.close()
 
 
+@pytest.mark.slow
 def test_large_index_switches_to_ivf_with_measured_recall(embedder: Embedder) -> None:
     store = FactStore.open("memory:")
     store.import_bundle(numbered_world(400))
