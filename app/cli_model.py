@@ -16,7 +16,7 @@ from app.context import StoreOption, open_store, settings_for
 from editors.deltas import DeltaFolder, WeightDelta
 from editors.lm import LanguageModel, load_lm
 from editors.requests import requests_from_store
-from editors.stats import TextSample, sample_from_file, sample_from_python_docs, sample_from_statements
+from editors.stats import TextSample, sample_from_file, sample_from_statements
 from editors.weights import DEFAULT_STATS_TOKENS, METHODS, StatsSettings, WeightEditor
 from kg.errors import InputError
 from kg.records import EditStatus
@@ -43,11 +43,13 @@ def _lm(settings: Settings, model: str | None) -> LanguageModel:
     return load_lm(model or settings.lm, cache_dir=settings.cache_dir, device=settings.device)
 
 
-def _sample(source: str, store: FactStore) -> TextSample | None:
-    if source == "python-docs":
-        return sample_from_python_docs()
-    if source == "model":
-        return None
+def _stats(source: str, tokens: int, store: FactStore) -> StatsSettings:
+    if source in ("python-docs", "model"):
+        return StatsSettings(tokens=tokens, from_model=source == "model")
+    return StatsSettings(tokens=tokens, sample=_sample(source, store))
+
+
+def _sample(source: str, store: FactStore) -> TextSample:
     if source == "graph":
         relations = {r.id: r for r in store.relations()}
         labels = {e.id: e.label for e in store.entities()}
@@ -81,9 +83,7 @@ def propagate(
     requests = requests_from_store(facts, ids)
     lm = _lm(settings, model)
     folder = DeltaFolder(settings.deltas_dir, lm.name)
-    editor = WeightEditor(
-        lm, settings.cache_dir, StatsSettings(tokens=stats_tokens, sample=_sample(stats_source, facts))
-    )
+    editor = WeightEditor(lm, settings.cache_dir, _stats(stats_source, stats_tokens, facts))
     for path in folder.active():  # edits pile up on the deltas already in the model
         editor.apply(WeightDelta.load(path))
     delta = editor.compute(requests, method)

@@ -27,13 +27,20 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from editors.lm import DEFAULT_LM, load_lm  # noqa: E402
-from editors.locate import ValueSearch  # noqa: E402
+from editors.deltas import WeightDelta  # noqa: E402
+from editors.lm import DEFAULT_LM, LanguageModel, load_lm  # noqa: E402
+from editors.locate import ValueSearch, context_prefixes  # noqa: E402
 from editors.memit import MemitHyperParams  # noqa: E402
 from editors.requests import WeightRequest, requests_from_store  # noqa: E402
-from editors.rome import RomeHyperParams  # noqa: E402
-from editors.stats import TextSample, sample_from_file, sample_from_python_docs, sample_from_statements  # noqa: E402
-from editors.weight_eval import EditEvaluator, EditScore, neighbours_from_store, summarise  # noqa: E402
+from editors.rome import RomeHyperParams, measure, rank_one  # noqa: E402
+from editors.stats import (  # noqa: E402
+    TextSample,
+    sample_from_file,
+    sample_from_python_docs,
+    sample_from_statements,
+    shrunk,
+)
+from editors.weight_eval import EditEvaluator, EditScore, Summary, neighbours_from_store, summarise  # noqa: E402
 from editors.weights import StatsSettings, WeightEditor  # noqa: E402
 from kg.io.mquake import read_mquake  # noqa: E402
 from kg.io.tsv import read_relations_tsv, read_triples_tsv  # noqa: E402
@@ -56,7 +63,7 @@ def dev_store(folder: Path = DEV) -> FactStore:
     return store
 
 
-def text_sample(source: str, store: FactStore) -> TextSample | None:
+def text_sample(source: str, store: FactStore) -> TextSample:
     if source == "python-docs":
         return sample_from_python_docs()
     if source == "graph":
@@ -66,18 +73,18 @@ def text_sample(source: str, store: FactStore) -> TextSample | None:
             relations[f.relation].statement(labels[f.subject], labels[f.object])
             for f in store.current_facts()
         )
-    if source == "model":
-        return None
     return sample_from_file(Path(source))
 
 
 def run_rome(editor: WeightEditor, evaluator: EditEvaluator, requests: list[WeightRequest]) -> dict:
     scores: list[EditScore] = []
     seconds: list[float] = []
+    cpu: list[float] = []
     for request in requests:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         delta = editor.compute([request], "rome")
         seconds.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
         with editor.applied(delta):
             scores += evaluator.score([request])
         logging.info(
@@ -89,16 +96,56 @@ def run_rome(editor: WeightEditor, evaluator: EditEvaluator, requests: list[Weig
             scores[-1],
         )
     summary = summarise(scores)
-    return {"summary": summary, "median_s": statistics.median(seconds), "total_s": sum(seconds)}
+    return {
+        "summary": summary,
+        "median_s": statistics.median(seconds),
+        "median_cpu_s": statistics.median(cpu),
+        "total_s": sum(seconds),
+    }
+
+
+def run_sweep(
+    lm: LanguageModel,
+    cache: Path,
+    sample: TextSample | None,
+    rome: RomeHyperParams,
+    evaluator: EditEvaluator,
+    requests: list[WeightRequest],
+    budgets: list[int],
+) -> dict[int, Summary]:
+    """ROME per edit with statistics from each token budget. The search for δ does not depend on the
+    statistics, so it runs once per edit and only the closed-form update changes with the budget."""
+    editors = {
+        n: WeightEditor(lm, cache, StatsSettings(tokens=n, sample=sample, from_model=sample is None), rome)
+        for n in budgets
+    }
+    layer = rome.layer if rome.layer is not None else editors[budgets[0]].patcher.layout.rome_layer()
+    inverses = {
+        n: torch.linalg.inv(shrunk(e.moments([layer])[layer], rome.shrink).double())
+        for n, e in editors.items()
+    }
+    prefixes = context_prefixes(lm.model, lm.tokenizer, rome.prefixes, rome.prefix_length, rome.seed)
+    scores: dict[int, list[EditScore]] = {n: [] for n in budgets}
+    for request in requests:
+        measured = measure(lm.model, lm.tokenizer, request, layer, prefixes, rome.search)
+        for n in budgets:
+            delta = WeightDelta(lm.name, "rome", (request.edit_id,), (rank_one(measured, inverses[n]),))
+            with editors[n].applied(delta):
+                scores[n] += evaluator.score([request])
+        logging.info(
+            "%s: %s", request.edit_id, {n: (s[-1].efficacy, s[-1].neighbours_kept) for n, s in scores.items()}
+        )
+    return {n: summarise(s) for n, s in scores.items()}
 
 
 def run_memit(editor: WeightEditor, evaluator: EditEvaluator, requests: list[WeightRequest]) -> dict:
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     delta = editor.compute(requests, "memit")
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - start_cpu
     with editor.applied(delta):
         summary = summarise(evaluator.score())
-    return {"summary": summary, "total_s": seconds, "per_edit_s": seconds / len(requests)}
+    return {"summary": summary, "total_s": seconds, "cpu_s": cpu, "per_edit_s": seconds / len(requests)}
 
 
 def main() -> None:
@@ -147,7 +194,7 @@ def main() -> None:
     evaluator.baseline()
     print("unedited:", summarise(evaluator.score()).line())
 
-    sample = text_sample(args.stats_source, store)
+    sample = None if args.stats_source == "model" else text_sample(args.stats_source, store)
     shape = {"prefixes": args.prefixes, "prefix_length": args.prefix_length}
     rome = RomeHyperParams(layer=args.layer, shrink=args.shrink, **shape)
     rome = replace(rome, search=replace(rome.search, steps=args.steps))
@@ -155,9 +202,22 @@ def main() -> None:
     memit = MemitHyperParams(layers=memit_layers, cov_weight=args.cov_weight, shrink=args.shrink, **shape)
     memit = replace(memit, search=replace(memit.search, steps=args.steps))
     results: dict[str, object] = {}
-    budgets = [int(x) for x in args.sweep.split(",")] if args.sweep else [args.stats_tokens]
+    if args.sweep:
+        budgets = [int(x) for x in args.sweep.split(",")]
+        for tokens, summary in run_sweep(lm, args.cache, sample, rome, evaluator, requests, budgets).items():
+            print(f"ROME  [{tokens} tok of {sample.source if sample else 'model text'}] {summary.line()}")
+            results[f"sweep-{tokens}"] = vars(summary)
+        budgets = []
+    else:
+        budgets = [args.stats_tokens]
     for tokens in budgets:
-        editor = WeightEditor(lm, args.cache, StatsSettings(tokens=tokens, sample=sample), rome, memit)
+        editor = WeightEditor(
+            lm,
+            args.cache,
+            StatsSettings(tokens=tokens, sample=sample, from_model=sample is None),
+            rome,
+            memit,
+        )
         start = time.perf_counter()
         layers = [editor.rome.layer if editor.rome.layer is not None else editor.patcher.layout.rome_layer()]
         layers += list(memit_layers or editor.patcher.layout.memit_layers())
@@ -169,13 +229,13 @@ def main() -> None:
         if args.method in ("rome", "both"):
             out = run_rome(editor, evaluator, requests)
             print(
-                f"ROME  [{tokens} tok] {out['summary'].line()}  median {out['median_s']:.1f} s/edit, total {out['total_s']:.0f} s"
+                f"ROME  [{tokens} tok] {out['summary'].line()}  median {out['median_s']:.1f} s/edit (CPU {out['median_cpu_s']:.1f} s), total {out['total_s']:.0f} s"
             )
             results[f"rome-{tokens}"] = {**out, "summary": vars(out["summary"])}
-        if args.method in ("memit", "both") and not args.sweep:
+        if args.method in ("memit", "both"):
             out = run_memit(editor, evaluator, requests)
             print(
-                f"MEMIT [{tokens} tok] {out['summary'].line()}  total {out['total_s']:.0f} s ({out['per_edit_s']:.1f} s/edit)"
+                f"MEMIT [{tokens} tok] {out['summary'].line()}  total {out['total_s']:.0f} s, CPU {out['cpu_s']:.0f} s ({out['per_edit_s']:.1f} s/edit)"
             )
             results[f"memit-{tokens}"] = {**out, "summary": vars(out["summary"])}
     if args.json:

@@ -41,12 +41,27 @@ class ValueSearch:
     chunk: int = 8  # requests optimised together (each has its own δ)
 
 
+_PREFIXES: dict[tuple[int, int, int, int], tuple[str, ...]] = {}
+
+
 def context_prefixes(
     model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, count: int, length: int, seed: int
 ) -> tuple[str, ...]:
-    """The bare prompt ("") plus ``count`` short texts the model writes itself, each ending ". "."""
+    """The bare prompt ("") plus ``count`` short texts the model writes itself, each ending ". ".
+
+    Written once per model and setting in a process, so every edit sees the same contexts.
+    """
     if count == 0:
         return ("",)
+    key = (id(model), count, length, seed)
+    if key not in _PREFIXES:
+        _PREFIXES[key] = _write_prefixes(model, tokenizer, count, length, seed)
+    return _PREFIXES[key]
+
+
+def _write_prefixes(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, count: int, length: int, seed: int
+) -> tuple[str, ...]:
     start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
     device = next(model.parameters()).device
     state = torch.random.get_rng_state()

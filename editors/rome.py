@@ -52,6 +52,37 @@ class RomeHyperParams:
     search: ValueSearch = field(default_factory=lambda: ValueSearch(chunk=1))
 
 
+@dataclass(frozen=True)
+class Measured:
+    """What ROME measures for one request before the statistics come in."""
+
+    layer: int
+    key: torch.Tensor  # k*: averaged over prefixes
+    bare_key: torch.Tensor  # the key of the bare prompt
+    delta: torch.Tensor  # the wanted change of the MLP output at the subject
+
+
+def measure(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    request: WeightRequest,
+    layer: int,
+    prefixes: Sequence[str],
+    search: ValueSearch,
+) -> Measured:
+    module = ModelLayout.of(model).mlp_out(model, layer)
+    key = subject_keys(model, tokenizer, {layer: module}, [request], prefixes)[layer][0]
+    bare = values_at_subject(model, tokenizer, module, [request], "input")[0]
+    _, delta = optimise_values(model, tokenizer, module, [request], prefixes, search)
+    return Measured(layer, key, bare, delta[0])
+
+
+def rank_one(measured: Measured, c_inv: torch.Tensor) -> LowRankUpdate:
+    """ΔW = δ uᵀ / (uᵀ k), u = C⁻¹ k*: the closed form once the keys' statistics are known."""
+    u = (c_inv @ measured.key.double()).float()
+    return LowRankUpdate(measured.layer, (measured.delta / (u @ measured.bare_key))[:, None], u[:, None])
+
+
 def rome_delta(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -64,17 +95,12 @@ def rome_delta(
     layout = ModelLayout.of(model)
     layer = layout.check_layer(params.layer) if params.layer is not None else layout.rome_layer()
     prefixes = context_prefixes(model, tokenizer, params.prefixes, params.prefix_length, params.seed)
-    module = layout.mlp_out(model, layer)
     c_inv = torch.linalg.inv(shrunk(moments([layer])[layer], params.shrink).double())
     patcher = Patcher(model)
     updates: list[LowRankUpdate] = []
     try:
         for request in tqdm(requests, desc=f"ROME, layer {layer}", unit="edit", disable=len(requests) < 2):
-            key = subject_keys(model, tokenizer, {layer: module}, [request], prefixes)[layer][0]
-            bare = values_at_subject(model, tokenizer, module, [request], "input")[0]
-            _, delta = optimise_values(model, tokenizer, module, [request], prefixes, params.search)
-            u = (c_inv @ key.double()).float()
-            update = LowRankUpdate(layer, (delta[0] / (u @ bare))[:, None], u[:, None])
+            update = rank_one(measure(model, tokenizer, request, layer, prefixes, params.search), c_inv)
             patcher.apply(WeightDelta(model_name, "rome", (request.edit_id,), (update,)))
             updates.append(update)
     finally:

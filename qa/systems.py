@@ -58,6 +58,7 @@ PROVIDERS: dict[str, str] = {
     "graph": "qa.pipeline",
     "auto": "qa.pipeline",
     "mello": "qa.mello",
+    "weights": "qa.weights_system",
 }
 
 
