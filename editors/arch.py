@@ -5,8 +5,9 @@ hidden activation, the "key"). Where that matrix sits, whether it is stored tran
 ``Conv1D``), and which layers to edit by default differ by architecture; nothing else does. Default
 layers are given as fractions of the model's depth so that one row serves every size of a family
 (the papers edit GPT-2 XL at layer 17 of 48, GPT-J at 5 of 28 for ROME and 3-8 for MEMIT; EasyEdit's
-Llama settings are 5 and 4-8 of 32). The SmolLM2 choices were checked on the dev set
-(benchmarks/bench_weights.py).
+Llama settings are 5 and 4-8 of 32). For SmolLM2-135M (30 layers) the Llama row gives ROME layer 4
+and MEMIT layers 3-8; benchmarks/bench_weights.py measures them on the dev set (--layer,
+--memit-layers try others).
 """
 
 from __future__ import annotations
