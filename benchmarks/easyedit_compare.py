@@ -38,8 +38,8 @@ def run(cmd: list[str], timeout: int) -> tuple[int, str]:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         out = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        return 124, out[-3000:] + f"\n[timed out after {timeout} s]"
-    return done.returncode, (done.stdout + done.stderr)[-3000:]
+        return 124, out + f"\n[timed out after {timeout} s]"
+    return done.returncode, done.stdout + done.stderr
 
 
 def pinned_requirements(pip: Path, workdir: Path) -> list[str]:
