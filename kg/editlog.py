@@ -87,11 +87,21 @@ def read_all_edits(backend: TripleStore) -> list[Edit]:
 
 
 def edits_on(backend: TripleStore, subject: str, relation: str) -> list[Edit]:
-    """Every edit (any status) of one (subject, relation) key, oldest first."""
-    relation_node = relation_iri(relation)
-    nodes = [
-        node
-        for node, _, _, _ in backend.quads(None, KG.subject, entity_iri(subject), EDITS_GRAPH)
-        if any(True for _ in backend.quads(node, KG.relation, relation_node, EDITS_GRAPH))
-    ]
-    return read_edits(backend, nodes)
+    """Every edit (any status) of one (subject, relation) key, oldest first, in one query."""
+    rows = backend.select(
+        "SELECT ?e ?p ?o WHERE { GRAPH ?g { ?e ?key_s ?s ; ?key_r ?r ; ?p ?o } }",
+        {
+            "g": EDITS_GRAPH,
+            "key_s": KG.subject,
+            "s": entity_iri(subject),
+            "key_r": KG.relation,
+            "r": relation_iri(relation),
+        },
+    )
+    by_node: dict[URIRef, dict[URIRef, list[Node]]] = {}
+    for row in rows:
+        node, predicate = row["e"], row["p"]
+        if isinstance(node, URIRef) and isinstance(predicate, URIRef):
+            by_node.setdefault(node, {}).setdefault(predicate, []).append(row["o"])
+    found = [_edit_from(node, props) for node, props in by_node.items() if KG.Edit in props.get(RDF.type, [])]
+    return [edit for _, edit in sorted(found, key=lambda pair: pair[0])]

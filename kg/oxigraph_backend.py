@@ -19,9 +19,16 @@ from kg.errors import InputError, StoreError
 from kg.sparql import bind
 
 
+def named(iri: str) -> ox.NamedNode:
+    try:
+        return ox.NamedNode(str(iri))
+    except ValueError as exc:
+        raise StoreError(f"{str(iri)[:200]!r} is not a valid IRI ({exc})") from exc
+
+
 def to_ox(term: Node) -> ox.NamedNode | ox.Literal:
     if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
+        return named(term)
     if term.language:
         return ox.Literal(str(term), language=term.language)
     if term.datatype is not None:
@@ -85,10 +92,10 @@ class OxigraphStore:
         graph: URIRef | None = None,
     ) -> Iterator[Quad]:
         pattern = self._store.quads_for_pattern(
-            ox.NamedNode(str(subject)) if subject is not None else None,
-            ox.NamedNode(str(predicate)) if predicate is not None else None,
+            named(subject) if subject is not None else None,
+            named(predicate) if predicate is not None else None,
             to_ox(obj) if obj is not None else None,
-            ox.NamedNode(str(graph)) if graph is not None else None,
+            named(graph) if graph is not None else None,
         )
         for quad in pattern:
             yield (
@@ -129,7 +136,7 @@ class OxigraphStore:
     @staticmethod
     def _quad(quad: Quad) -> ox.Quad:
         s, p, o, g = quad
-        return ox.Quad(ox.NamedNode(str(s)), ox.NamedNode(str(p)), to_ox(o), ox.NamedNode(str(g)))
+        return ox.Quad(named(s), named(p), to_ox(o), named(g))
 
 
 def _data(quad: ox.Quad) -> str:

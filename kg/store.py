@@ -39,11 +39,16 @@ _STORE_NODE = URIRef(str(KG) + "store")
 
 @dataclass(frozen=True)
 class ChangeSet:
-    """What one write did to the current view; listeners (the fact index) follow the store with it."""
+    """What one write did; listeners (the fact index, the linker) follow the store with it.
+
+    ``added`` holds every current fact of each key the write touched, with its origin now, so a fact
+    whose origin changed (an edit retracted back to the same base fact) is reported too.
+    """
 
     added: tuple[Fact, ...] = ()
     removed: tuple[Fact, ...] = ()
     revision: int = 0
+    entities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -290,8 +295,8 @@ class FactStore:
         return max(values, default=0)
 
     def _notify(self, changes: ChangeSet) -> None:
-        if not changes.added and not changes.removed:
-            return
+        if not changes.revision:
+            return  # nothing was written
         for listener in self._listeners:
             listener(changes)
 
@@ -452,9 +457,7 @@ class _Plan:
             for o in sorted(stored - view):
                 removed.append(Fact(s, r, o))
             for o in sorted(view):
-                origin = Origin.EDIT if o in active else Origin.BASE
-                if o not in stored or origin is Origin.EDIT:
-                    added.append(Fact(s, r, o, origin, active.get(o)))
+                added.append(Fact(s, r, o, Origin.EDIT if o in active else Origin.BASE, active.get(o)))
         self.add += [
             (entity_iri(f.subject), relation_iri(f.relation), entity_iri(f.object), CURRENT_GRAPH)
             for f in added
@@ -479,7 +482,7 @@ class _Plan:
             raise
         if self.new_relations:
             self.store._relations = None
-        return ChangeSet(tuple(added), tuple(removed), revision)
+        return ChangeSet(tuple(added), tuple(removed), revision, tuple(sorted(self.new_entities)))
 
 
 def edit_key(edit: Edit) -> Key:

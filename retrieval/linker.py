@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from rdflib import RDF
 
-from kg.records import Entity, Origin
+from kg.records import Entity
 from kg.store import ChangeSet, FactStore
 from kg.vocab import KG, SCHEMA_GRAPH, entity_id
 from retrieval import vectors
@@ -133,15 +133,16 @@ class EntityLinker:
     # ----- following the store ----------------------------------------------------------------
 
     def _on_change(self, changes: ChangeSet) -> None:
-        """Entities used by new facts are fetched now; an import may also bring entities without facts,
-        which the next :meth:`link` finds by counting."""
+        """Entities a write added or used are fetched now; a missed revision makes the next
+        :meth:`link` re-read by counting."""
         if self._store is None:
             return
         try:
-            wanted = {i for f in changes.added for i in (f.subject, f.object)} - self._entities.keys()
+            used = {i for f in changes.added for i in (f.subject, f.object)}
+            wanted = (used | set(changes.entities)) - self._entities.keys()
             found = [e for e in (self._store.entity(i) for i in sorted(wanted)) if e is not None]
             self.add(found)
-            if any(f.origin is Origin.BASE for f in changes.added) or changes.revision != self._revision + 1:
+            if changes.revision != self._revision + 1:
                 self._maybe_new = True
             self._revision = changes.revision
         except Exception:

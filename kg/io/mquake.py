@@ -77,6 +77,8 @@ def load_json_cases(path: Path) -> list[dict[str, Any]]:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"{path}: cannot read the file ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8 JSON") from exc
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({exc})") from exc
     if not isinstance(data, list):

@@ -12,7 +12,6 @@ import logging
 from pathlib import Path
 
 from rdflib import RDF, RDFS, SKOS, XSD, Dataset, Graph, Literal, URIRef
-from rdflib.exceptions import ParserError
 
 from kg.backend import Quad
 from kg.errors import InputError
@@ -54,13 +53,9 @@ def _parse(path: Path, fmt: str) -> Graph:
     graph = Graph()
     try:
         graph.parse(path, format=fmt)
-    except (SyntaxError, ParserError, ValueError, UnicodeDecodeError) as exc:
-        message = str(exc).strip().splitlines()
-        raise InputError(f"{path}: not valid {fmt}: {' '.join(message)[:400]}") from exc
-    except Exception as exc:  # rdflib's parsers raise their own BadSyntax types
-        if type(exc).__name__ in ("BadSyntax", "ParseException"):
-            raise InputError(f"{path}: not valid {fmt}: {str(exc)[:400]}") from exc
-        raise
+    except Exception as exc:  # rdflib's parsers raise many types (BadSyntax, IndexError, ...) on bad input
+        message = " ".join(str(exc).strip().splitlines()) or type(exc).__name__
+        raise InputError(f"{path}: not valid {fmt}: {message[:400]}") from exc
     return graph
 
 

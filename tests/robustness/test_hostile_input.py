@@ -126,13 +126,13 @@ def test_one_megabyte_label_and_lookup_round_trip(store: FactStore) -> None:
 
 
 def test_backend_refuses_raw_iris_that_could_break_out_of_a_query(store: FactStore) -> None:
-    """The store never builds such IRIs (ids are percent-encoded); the backend refuses them anyway
-    (Oxigraph's own IRI check raises ValueError, the SPARQL binder StoreError) and nothing changes."""
+    """The store never builds such IRIs (ids are percent-encoded); every backend refuses them anyway
+    with a StoreError, and nothing changes."""
     before = snapshot(store)
     for bad in ("urn:a b", "urn:x> ?p ?o . <urn:y", 'urn:"}'):
-        with pytest.raises((StoreError, ValueError), match="IRI"):
+        with pytest.raises(StoreError, match="IRI"):
             list(store.backend.quads(URIRef(bad)))
-        with pytest.raises((StoreError, ValueError), match="IRI"):
+        with pytest.raises(StoreError, match="IRI"):
             store.backend.apply(add=[(URIRef(bad), URIRef("urn:p"), URIRef("urn:o"), URIRef("urn:g"))])
     assert snapshot(store) == before
 
@@ -171,20 +171,6 @@ texts = st.one_of(
 )  # fmt: skip
 
 
-# Real bugs found by these tests, in files this suite does not own; reported to their owner. Each has
-# a strict regression test below, so fixing the bug turns it red until the marker is removed.
-KNOWN_BUGS = {
-    "turtle": "kg/io/rdf.py _parse: rdflib's Turtle parser raises IndexError/AttributeError/AssertionError "
-    "on garbage, which escape as non-InputError",
-    "mquake": "kg/io/mquake.py load_json_cases: a file that is not UTF-8 raises UnicodeDecodeError, not InputError",
-}
-FORMATS = [
-    pytest.param(fmt, marks=pytest.mark.xfail(reason=KNOWN_BUGS[fmt], strict=False)) if fmt in KNOWN_BUGS else fmt
-    for fmt in IMPORT_FORMATS
-]
-
-
-@pytest.mark.xfail(reason=KNOWN_BUGS["turtle"], strict=True)
 def test_turtle_injection_text_is_an_input_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.ttl"
     path.write_text('"} ; DROP ALL ; {', encoding="utf-8")
@@ -192,7 +178,6 @@ def test_turtle_injection_text_is_an_input_error(tmp_path: Path) -> None:
         import_file(_fresh_world(), path, "turtle")
 
 
-@pytest.mark.xfail(reason=KNOWN_BUGS["mquake"], strict=True)
 def test_mquake_file_that_is_not_utf8_is_an_input_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_bytes(b"\x80[]")
@@ -200,7 +185,7 @@ def test_mquake_file_that_is_not_utf8_is_an_input_error(tmp_path: Path) -> None:
         import_file(_fresh_world(), path, "mquake")
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt", IMPORT_FORMATS)
 @given(content=st.one_of(texts.map(lambda t: t.encode("utf-8")), st.binary(max_size=300)))
 @PARSER_SETTINGS
 def test_every_import_format_refuses_garbage_cleanly(tmp_path_factory: pytest.TempPathFactory, fmt: str,
