@@ -33,6 +33,9 @@ from kg.errors import InputError
 log = logging.getLogger(__name__)
 
 METHODS = ("rome", "memit")
+# Measured on SmolLM2 (12 dev edits, ROME, Python-docs text): 1k, 10k and 90k tokens gave the same
+# efficacy (100%) and neighbourhood (98%, 98%, 97%). 10k is kept rather than 1k because 1k tokens
+# are fewer than the key dimension (1536), so C would be rank-deficient and rest on shrinkage alone.
 DEFAULT_STATS_TOKENS = 10_000
 
 
