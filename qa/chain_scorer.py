@@ -9,13 +9,7 @@ few features per path, all relation-agnostic so that they carry over to relation
   and Wikidata aliases), as the minimum and mean over the hops;
 * how much of the question the path explains (coverage of its content words), so that a path which
   leaves a mentioned relation out, or adds one the question does not mention, loses;
-* the hop count, a missing final hop (answered by the language model), and a who/person match;
-* hop-count evidence: how strongly the question mentions the path's *last* relation (a path one hop
-  too long usually ends in a relation the question never asks), what the least useful hop explains
-  that the other hops do not (a needless hop explains no word better, and adds no coverage), and the
-  best mention among the relations
-  that leave the path's end unused (a path one hop short, or a missing hop the language model would
-  answer while the graph holds a fact the question asks about, leaves a well-mentioned one there).
+* the hop count, a missing final hop (answered by the language model), and a who/person match.
 
 A linear model over the
 features is trained with a softmax over each question's candidates on questions composed by
@@ -67,13 +61,8 @@ FEATURES = (
     "revisit",
     "edits",
     "type_match",
-    "last_mention",
-    "weakest_gain",
-    "weakest_share",
-    "next_mention",
-    "missing_rival",
 )
-VERSION = 5
+VERSION = 4
 ARTEFACT = "chain_scorer.json"
 
 
@@ -193,7 +182,7 @@ class ChainScorer:
         mention: dict[str, float] = {}
         for i, (path, chain) in enumerate(zip(paths, chains, strict=True)):
             for r in chain:
-                if r.id not in support:
+                if r.id not in mention:
                     mention[r.id] = self.mention(question, r)
                     support[r.id] = self._word_support(question, r)
             ms = [mention[r.id] for r in chain] or [0.0]
@@ -218,41 +207,7 @@ class ChainScorer:
             row[13] = float(path.edits > 0)
             if question.asked is not None and chain:
                 row[14] = float(type_vectors[i] @ question.asked)
-            if chain:
-                row[15] = mention[chain[-1].id]
-                row[16], row[17] = self._weakest_gain([support[r.id] for r in chain])
-            row[18] = self._next_mention(question, path, view, {r.id for r in chain}, mention)
-            row[19] = row[18] if path.missing else 0.0
         return rows
-
-    @staticmethod
-    def _weakest_gain(supports: list[np.ndarray]) -> tuple[float, float]:
-        """What the hop that contributes least adds over the other hops: its gain on its best word,
-        and its gain in coverage (the share of the question). A needless hop adds ~0 to both."""
-        if not supports or not supports[0].size:
-            return 0.0, 0.0
-        stacked = np.stack(supports)
-        best = stacked.max(axis=0)
-        if len(supports) == 1:
-            return float(best.max()), float(best.mean())
-        others = [np.delete(stacked, h, axis=0).max(axis=0) for h in range(len(supports))]
-        return min(float((best - o).max()) for o in others), min(float((best - o).mean()) for o in others)
-
-    def _next_mention(
-        self, question: QuestionView, path: Path, view: GraphView, used: set[str], mention: dict[str, float]
-    ) -> float:
-        """The best mention among the graph's relations out of the path's end that the path leaves unused."""
-        best = 0.0
-        for rid in view.out(path.end):
-            if rid in used:
-                continue
-            if rid not in mention:
-                relation = view.relation(rid)
-                if relation is None:
-                    continue
-                mention[rid] = self.mention(question, relation)
-            best = max(best, mention[rid])
-        return best
 
     def score(self, question: QuestionView, paths: Sequence[Path], view: GraphView) -> np.ndarray:
         return self.features(question, paths, view) @ self.weights
