@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from transformers import PreTrainedModel
 
 from editors.arch import ModelLayout
 from kg.errors import InputError, ModelError
+from kg.files import replacing
 
 DELTA_FORMAT = "kgedit-delta/1"
 
@@ -72,12 +72,8 @@ class WeightDelta:
             "created": self.created,
             "info": json.dumps(self.info),
         }
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=path.parent)
-        os.close(fd)
-        save_file(tensors, tmp, metadata=meta)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        with replacing(path, ".safetensors") as temp:
+            save_file(tensors, str(temp), metadata=meta)
         return path
 
     @classmethod

@@ -16,9 +16,7 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import random
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +29,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from editors.arch import ModelLayout
 from editors.tokens import pad_batch, pad_id
 from kg.errors import InputError
+from kg.files import replacing, write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +124,7 @@ def sample_from_model(
                 )
             texts += [str(t) for t in tokenizer.batch_decode(out[:, 1:], skip_special_tokens=True)]
             if path is not None:  # after every batch: sampling is slow on a CPU, keep what is done
-                _atomic_write(path, json.dumps(texts).encode())
+                write_bytes(path, json.dumps(texts).encode())
     needed = -(-tokens // length)
     return TextSample(f"model-seed{seed}", tuple(texts[:needed]))
 
@@ -259,19 +258,6 @@ def shrunk(moment: torch.Tensor, shrink: float) -> torch.Tensor:
     return (1.0 - shrink) * moment + shrink * scale * torch.eye(d, dtype=moment.dtype, device=moment.device)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def _atomic_save(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=path.parent)
-    os.close(fd)
-    save_file({k: v.contiguous() for k, v in tensors.items()}, tmp, metadata=meta)
-    os.replace(tmp, path)
+    with replacing(path, ".safetensors") as temp:
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(temp), metadata=meta)

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path as FilePath
@@ -30,6 +28,7 @@ from typing import Protocol
 import numpy as np
 
 from kg.errors import ModelError
+from kg.files import write_text
 from kg.records import Relation
 from qa.paths import GraphView, Path
 from qa.phrasing import (
@@ -216,14 +215,8 @@ class ChainScorer:
 
     def save(self, path: FilePath, meta: dict[str, object]) -> None:
         """Write the weights atomically (temp file, fsync, rename) with a version stamp."""
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"version": VERSION, "features": list(FEATURES), "weights": self.weights.tolist(), **meta}
-        fd, tmp = tempfile.mkstemp(prefix=".scorer-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        write_text(path, json.dumps(payload, indent=2))
 
     @classmethod
     def load(cls, path: FilePath, encoder: TextEncoder) -> ChainScorer:

@@ -8,12 +8,11 @@ question with its answer and trace, for error analysis.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kg.files import write_text
 from qa.metrics import METRIC_NAMES, CaseRecord, full_summary
 
 _TITLES = {
@@ -59,11 +58,7 @@ def write_reports(out: Path, summary: dict[str, Any], results: dict[str, list[Ca
 
 
 def _write_json(path: Path, data: Any) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, ensure_ascii=False)
-    os.chmod(tmp, 0o644)  # mkstemp makes the file private; reports are meant to be shared
-    os.replace(tmp, path)
+    write_text(path, json.dumps(data, indent=1, ensure_ascii=False))
     return path
 
 

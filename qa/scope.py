@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path as FilePath
@@ -24,6 +22,7 @@ import torch
 from tqdm import tqdm
 
 from kg.errors import ModelError
+from kg.files import write_text
 from kg.records import Fact
 from qa.chain_scorer import ChainScorer, TextEncoder
 from qa.paths import GraphView
@@ -80,14 +79,8 @@ class ScopeDetector:
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
     def save(self, path: FilePath, meta: dict[str, object]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"version": VERSION, "features": list(FEATURES), "weights": self.weights.tolist(), **meta}
-        fd, tmp = tempfile.mkstemp(prefix=".scope-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        write_text(path, json.dumps(payload, indent=2))
 
     @classmethod
     def load(cls, path: FilePath, encoder: TextEncoder, view: GraphView) -> ScopeDetector:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import faiss as _faiss
 import numpy as np
 
+from kg.files import replacing
 from kg.records import Fact, Origin
 from retrieval.vectors import EXACT, IVF, VectorIndex
 
@@ -67,16 +67,8 @@ def save(path: Path, snapshot: Snapshot) -> None:
         "index": faiss.serialize_index(snapshot.vectors.index),
         "facts": _bytes(json.dumps(rows, ensure_ascii=False).encode()),
     }
-    fd, temp = tempfile.mkstemp(prefix=".facts.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)  # type: ignore[arg-type]
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as temp, open(temp, "wb") as handle:
+        np.savez(handle, **arrays)  # type: ignore[arg-type]
     _fsync_dir(path.parent)
 
 
