@@ -371,7 +371,7 @@ class _Plan:
         return ImportReport(len(bundle.entities), len(bundle.relations), facts, tuple(outcomes))
 
     def _check_triple(self, s: str, r: str, o: str, where: str) -> None:
-        self.relation(r) if r not in self.new_relations else None
+        self.relation(r)  # raises InputError for an unknown relation
         for ident, role in ((s, "subject"), (o, "object")):
             if not self.entity_known(ident):
                 raise InputError(f"{where}: unknown {role} entity {ident!r}; give it a label first")
@@ -410,7 +410,8 @@ class _Plan:
         edits.append(edit)
         superseded = self._resolve(request.subject, request.relation)
         removed = tuple(
-            Fact(request.subject, request.relation, o) for o in sorted(before - self._view(*edit_key(edit)))
+            Fact(request.subject, request.relation, o)
+            for o in sorted(before - self._view(request.subject, request.relation))
         )
         return EditOutcome(edit, removed, tuple(superseded))
 
@@ -483,10 +484,6 @@ class _Plan:
         if self.new_relations:
             self.store._relations = None
         return ChangeSet(tuple(added), tuple(removed), revision, tuple(sorted(self.new_entities)))
-
-
-def edit_key(edit: Edit) -> Key:
-    return edit.subject, edit.relation
 
 
 def _check_entity(entity: Entity, where: str) -> None:
