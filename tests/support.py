@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kg.records import Entity, Relation
+from kg.records import EditRequest, Entity, Relation
 from kg.store import ImportBundle
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -56,3 +56,20 @@ def tiny_world() -> ImportBundle:
         ("Q1", "P26", "Q2"),
     ]
     return ImportBundle(entities, [CAPITAL, LANGUAGE, HEAD, SPOUSE], facts, source="test")
+
+
+def lowercase_capital_bundle() -> ImportBundle:
+    """France's capital edited to Rome, in lowercase words the tiny word-level test models know."""
+    return ImportBundle(
+        entities=[Entity("france", "france"), Entity("paris", "paris"), Entity("rome", "rome")],
+        relations=[
+            Relation(
+                "P36",
+                "capital",
+                "the capital of {subject} is {object}.",
+                "what is the capital of {subject} ?",
+            )
+        ],
+        facts=[("france", "P36", "paris")],
+        edits=[EditRequest("france", "P36", "rome", replaces=("paris",))],
+    )

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import app
-from kg.records import EditRequest, Entity, Relation
-from kg.store import FactStore, ImportBundle
+from kg.store import FactStore
+from tests.support import lowercase_capital_bundle
 
 
 @pytest.fixture
@@ -17,21 +17,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("KGEDIT_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     store = FactStore.open(f"oxigraph:{tmp_path / 'home' / 'store'}")
-    store.import_bundle(
-        ImportBundle(
-            entities=[Entity("france", "france"), Entity("paris", "paris"), Entity("rome", "rome")],
-            relations=[
-                Relation(
-                    "P36",
-                    "capital",
-                    "the capital of {subject} is {object}.",
-                    "what is the capital of {subject} ?",
-                )
-            ],
-            facts=[("france", "P36", "paris")],
-            edits=[EditRequest("france", "P36", "rome", replaces=("paris",))],
-        )
-    )
+    store.import_bundle(lowercase_capital_bundle())
     store.close()
     (tmp_path / "sample.txt").write_text(
         "the capital of italy is rome .\n\nalice lives in paris .\n", encoding="utf-8"

@@ -8,29 +8,15 @@ import pytest
 import torch
 
 from editors.lm import load_lm
-from kg.records import EditRequest, Entity, Relation
-from kg.store import FactStore, ImportBundle
+from kg.store import FactStore
 from qa.systems import SystemContext, make_system
 from qa.weights_system import WeightEditedModel
+from tests.support import lowercase_capital_bundle
 
 
 def _store() -> FactStore:
     store = FactStore.open("memory:")
-    store.import_bundle(
-        ImportBundle(
-            entities=[Entity("france", "france"), Entity("paris", "paris"), Entity("rome", "rome")],
-            relations=[
-                Relation(
-                    "P36",
-                    "capital",
-                    "the capital of {subject} is {object}.",
-                    "what is the capital of {subject} ?",
-                )
-            ],
-            facts=[("france", "P36", "paris")],
-            edits=[EditRequest("france", "P36", "rome", replaces=("paris",))],
-        )
-    )
+    store.import_bundle(lowercase_capital_bundle())
     return store
 
 
