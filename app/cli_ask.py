@@ -68,7 +68,7 @@ def explanation(answer: Answer) -> str:
 def train_qa(
     graph: Annotated[list[Path] | None, typer.Option("--graph", help="MQuAKE-format file whose world graph to train on (repeatable); never an evaluation file.")] = None,
     facts: Annotated[list[Path] | None, typer.Option("--facts", help="Labelled-triple TSV of extra facts (repeatable).")] = None,
-    questions: Annotated[int, typer.Option("--questions", help="How many questions to compose.")] = 2000,
+    questions: Annotated[int, typer.Option("--questions", help="How many questions to compose.")] = 6000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     out: Annotated[Path | None, typer.Option("--out", help="Where to write the artefacts (default: the cache folder).")] = None,
 ) -> None:

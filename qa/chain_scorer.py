@@ -9,10 +9,13 @@ few features per path, all relation-agnostic so that they carry over to relation
   and Wikidata aliases), as the minimum and mean over the hops;
 * how much of the question the path explains (coverage of its content words), so that a path which
   leaves a mentioned relation out, or adds one the question does not mention, loses;
-* the hop count, a missing final hop (answered by the language model), and a who/person match.
+* what the last hop adds to that coverage (a needless last hop, or a needless LM hop, adds nothing)
+  and what one more hop from the path's end would add (a chain cut short leaves words it explains);
+* whether the asked type ("which city") fits the last relation's objects or names;
+* the hop count, a missing final hop (answered by the language model), a who/person match, a step
+  straight back to the entity before, and whether the path passes an edited fact.
 
-A linear model over the
-features is trained with a softmax over each question's candidates on questions composed by
+A linear model over the features is trained with a softmax over each question's candidates on questions composed by
 :mod:`qa.training_data`; the weights are a small JSON artefact cached under ``cache_dir``.
 """
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Protocol
@@ -57,11 +60,13 @@ FEATURES = (
     "missing",
     "who_person",
     "who_other",
-    "revisit",
+    "backtrack",
     "edits",
     "type_match",
+    "gain_last",
+    "gain_next",
 )
-VERSION = 4
+VERSION = 5
 ARTEFACT = "chain_scorer.json"
 
 
@@ -179,17 +184,23 @@ class ChainScorer:
         type_vectors = self.cache.get(types)
         support: dict[str, np.ndarray] = {}
         mention: dict[str, float] = {}
+        width = len(question.words)
+
+        def supported(relation: Relation) -> np.ndarray:
+            if relation.id not in support:
+                mention[relation.id] = self.mention(question, relation)
+                support[relation.id] = self._word_support(question, relation)
+            return support[relation.id]
+
+        def covered(chain: Sequence[Relation]) -> np.ndarray:
+            if not chain or not width:
+                return np.zeros(width, dtype=np.float32)
+            return np.max(np.stack([supported(r) for r in chain]), axis=0)
+
+        next_gain: dict[tuple[str, frozenset[str]], float] = {}
         for i, (path, chain) in enumerate(zip(paths, chains, strict=True)):
-            for r in chain:
-                if r.id not in mention:
-                    mention[r.id] = self.mention(question, r)
-                    support[r.id] = self._word_support(question, r)
+            cover = covered(chain)
             ms = [mention[r.id] for r in chain] or [0.0]
-            cover = (
-                float(np.max(np.stack([support[r.id] for r in chain]), axis=0).mean())
-                if chain and question.words
-                else 0.0
-            )
             last_person = bool(chain) and head_noun(chain[-1]) == "person"
             visited = [path.start, *(f.object for f in path.facts)]
             row = rows[i]
@@ -197,16 +208,40 @@ class ChainScorer:
             row[1] = sims_statement[i]
             row[2] = min(ms)
             row[3] = float(np.mean(ms))
-            row[4] = cover
+            row[4] = float(cover.mean()) if width else 0.0
             row[4 + min(path.hops, 4)] = 1.0
             row[9] = 1.0 if path.missing else 0.0
             row[10] = 1.0 if question.who and last_person else 0.0
             row[11] = 1.0 if question.who and not last_person else 0.0
-            row[12] = 1.0 if len(set(visited)) < len(visited) else 0.0
+            row[12] = float(any(a == c for a, c in zip(visited, visited[2:], strict=False)))
             row[13] = float(path.edits > 0)
             if question.asked is not None and chain:
-                row[14] = float(type_vectors[i] @ question.asked)
+                names = self.relation_vectors(chain[-1]) @ question.asked
+                row[14] = max(float(type_vectors[i] @ question.asked), float(names.max()))
+            if width:
+                row[15] = row[4] - float(covered(chain[:-1]).mean())
+                if not path.missing:
+                    key = (path.end, frozenset(r.id for r in chain))
+                    if key not in next_gain:
+                        next_gain[key] = self._next_gain(cover, path.end, key[1], view, supported)
+                    row[16] = next_gain[key]
         return rows
+
+    @staticmethod
+    def _next_gain(
+        cover: np.ndarray,
+        end: str,
+        used: frozenset[str],
+        view: GraphView,
+        supported: Callable[[Relation], np.ndarray],
+    ) -> float:
+        """How much more of the question one more hop from ``end`` would explain (a truncated chain
+        leaves words that a relation at its end explains; a complete one leaves nothing to gain)."""
+        nexts = [r for r in (view.relation(x) for x in view.out(end) if x not in used) if r is not None]
+        if not nexts:
+            return 0.0
+        extended = np.maximum(cover[None, :], np.stack([supported(r) for r in nexts]))
+        return float(extended.mean(axis=1).max() - cover.mean())
 
     def score(self, question: QuestionView, paths: Sequence[Path], view: GraphView) -> np.ndarray:
         return self.features(question, paths, view) @ self.weights

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from kg.store import ChangeSet, FactStore
 log = logging.getLogger(__name__)
 
 MAX_HOPS = 4
+EXPECTED_SHARE = 0.02  # a relation is expected of an entity when this share of its kind has it
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class GraphView:
         self._out: dict[str, dict[str, tuple[Fact, ...]]] = {}
         self._labels: dict[str, str] = {}
         self._relations: dict[str, Relation] = {}
+        self._expected: dict[str, frozenset[str]] = {}
+        self._alongside: dict[str, frozenset[str]] = {}
         self._revision = -1
         self._dirty = True
         store.subscribe(self._on_change)
@@ -79,6 +83,7 @@ class GraphView:
         self._out = {s: {r: tuple(sorted(fs, key=lambda f: f.object)) for r, fs in rs.items()} for s, rs in out.items()}
         self._labels = {e.id: e.label for e in self.store.entities()}
         self._relations = {r.id: r for r in self.store.relations()}
+        self._expected, self._alongside = _expected_relations(self._out)
         self._revision = revision
         self._dirty = False
         log.info("graph view: %d subjects, %d labels (revision %d)", len(self._out), len(self._labels), revision)
@@ -123,6 +128,51 @@ class GraphView:
     def has_entity(self, entity: str) -> bool:
         return entity in self._labels
 
+    def expected(self, relation: str) -> frozenset[str] | None:
+        """Relations that objects of ``relation`` usually have (a capital for a country of
+        citizenship, none for a place of birth), or None when the graph has no objects of it.
+        Counted when the view is rebuilt: a schema-level statistic that single edits barely move."""
+        return self._expected.get(relation)
+
+    def expected_of(self, entity: str) -> frozenset[str]:
+        """Relations usually held by entities that share a relation with ``entity`` (its kind)."""
+        found: set[str] = set()
+        for relation in self.out(entity):
+            found |= self._alongside.get(relation, frozenset())
+        return frozenset(found)
+
+
+def _expected_relations(
+    out: dict[str, dict[str, tuple[Fact, ...]]],
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """Per relation: the relations its objects usually have, and those its subjects usually also have."""
+    objects: dict[str, set[str]] = {}
+    subjects: Counter[str] = Counter()
+    held_with: dict[str, Counter[str]] = {}
+    for by_relation in out.values():
+        for relation, facts in by_relation.items():
+            objects.setdefault(relation, set()).update(f.object for f in facts)
+            subjects[relation] += 1
+            held_with.setdefault(relation, Counter()).update(by_relation.keys())
+
+    def usual(counts: Counter[str], total: int) -> frozenset[str]:
+        floor = max(1.0, EXPECTED_SHARE * total)
+        return frozenset(r for r, n in counts.items() if n >= floor)
+
+    after = {
+        relation: usual(Counter(r for o in targets for r in out.get(o, {})), len(targets))
+        for relation, targets in objects.items()
+    }
+    alongside = {relation: usual(held_with[relation], subjects[relation]) for relation in subjects}
+    return after, alongside
+
+
+def expected_after(view: GraphView, start: str, prefix: tuple[Fact, ...], relation: str) -> bool:
+    """Whether entities reached the way ``prefix`` goes usually have ``relation``: only then is its
+    absence a gap worth asking the language model about."""
+    expected = view.expected(prefix[-1].relation) if prefix else view.expected_of(start)
+    return expected is None or relation in expected
+
 
 def enumerate_paths(
     view: GraphView,
@@ -134,7 +184,8 @@ def enumerate_paths(
     """Every walk of 1..``max_hops`` facts from ``start``, plus walks ending in one missing hop.
 
     ``open_relations`` are relations the question seems to ask about; a walk whose end entity has no
-    fact for one of them gets a candidate with that relation as its missing final hop. A walk never
+    fact for one of them, while entities reached the same way usually do, gets a candidate with that
+    relation as its missing final hop (no "capital of a birthplace" for the LM to make up). A walk never
     takes the same (subject, relation) twice, and enumeration stops at ``limit`` paths (logged).
     """
     wanted = tuple(dict.fromkeys(open_relations))
@@ -146,7 +197,7 @@ def enumerate_paths(
         end = prefix[-1].object if prefix else start
         present = view.out(end)
         for relation in wanted:
-            if relation not in present:
+            if relation not in present and expected_after(view, start, prefix, relation):
                 yield Path(start, prefix, relation)
 
     stack: list[tuple[Fact, ...]] = [()]

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from kg.records import Relation
 from qa.chain_scorer import ChainScorer, QuestionView, TextEncoder
-from qa.paths import GraphView, Path, enumerate_paths
+from qa.paths import GraphView, Path, enumerate_paths, expected_after
 from qa.phrasing import content_words, ngrams
 from qa.training_data import Example, sample_examples
 
@@ -51,9 +51,11 @@ def candidates_for(
 ) -> tuple[QuestionView, list[Path], np.ndarray]:
     """The candidate paths of one example and a mask of the right ones."""
     question = scorer.read_question(mask(example.question, example.span))
-    paths = enumerate_paths(view, example.start, open_relations=open_relations(scorer, question, view.relations()))
+    opened = open_relations(scorer, question, view.relations())
+    paths = enumerate_paths(view, example.start, open_relations=opened)
     gold = example.facts
-    if drop_last:
+    # a dropped hop is only a lesson where answering would offer it: among the opened relations, of a kind
+    if drop_last and gold[-1].relation in opened and expected_after(view, example.start, gold[:-1], gold[-1].relation):
         k = len(gold)
         paths = [p for p in paths if p.facts[:k] != gold and not (p.missing and p.facts == gold)]
         target = Path(example.start, gold[:-1], gold[-1].relation)
@@ -66,7 +68,7 @@ def candidates_for(
 
 
 def fit(
-    view: GraphView, encoder: TextEncoder, count: int = 2000, seed: int = 0, epochs: int = 300
+    view: GraphView, encoder: TextEncoder, count: int = 6000, seed: int = 0, epochs: int = 300
 ) -> tuple[ChainScorer, FitReport]:
     view.refresh()
     scorer = ChainScorer(encoder)
@@ -134,7 +136,7 @@ def _softmax_fit(
 
 
 def train_and_save(
-    view: GraphView, encoder: TextEncoder, target: FilePath, count: int = 2000, seed: int = 0, source: str = ""
+    view: GraphView, encoder: TextEncoder, target: FilePath, count: int = 6000, seed: int = 0, source: str = ""
 ) -> FitReport:
     scorer, report = fit(view, encoder, count=count, seed=seed)
     scorer.save(

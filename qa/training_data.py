@@ -113,16 +113,16 @@ def sample_examples(view: GraphView, count: int, seed: int = 0, max_hops: int = 
 
 
 def _walk(view: GraphView, start: str, hops: int, rng: random.Random) -> tuple[Fact, ...] | None:
-    """A random walk; it revisits no entity (questions rarely ask for a node the chain already passed)."""
+    """A random walk that never takes the same (subject, relation) twice. It may come back to an
+    entity it passed ("the capital of the country of Paris" is Paris), as real and edited chains do."""
     facts: list[Fact] = []
     here = start
-    seen = {start}
     for _ in range(hops):
-        options = [f for r in sorted(view.out(here)) for f in view.objects(here, r) if f.object not in seen]
+        used = {(f.subject, f.relation) for f in facts}
+        options = [f for r in sorted(view.out(here)) if (here, r) not in used for f in view.objects(here, r)]
         if not options:
             return None
         fact = rng.choice(options)
         facts.append(fact)
         here = fact.object
-        seen.add(here)
     return tuple(facts)

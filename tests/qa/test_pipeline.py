@@ -111,3 +111,18 @@ def test_auto_hands_ungrounded_questions_to_its_fallback(store: FactStore, embed
     other = system.answer("Who painted the Zorblax Nebula?")
     assert other.text == "from the fallback" and other.trace.system == "auto"
     assert other.trace.reason.startswith("graph: no entity")
+
+
+def test_scorer_sees_what_a_cut_short_chain_leaves_unexplained(store: FactStore, embedder: Embedder) -> None:
+    from qa.chain_scorer import FEATURES
+    from qa.paths import GraphView, enumerate_paths
+
+    view = GraphView(store)
+    view.refresh()
+    scorer = load_scorer(None, embedder)
+    question = scorer.read_question("Which city is the capital of the country X is a citizen of?")
+    paths = [p for p in enumerate_paths(view, "joyce") if p.relations in (("P27",), ("P27", "P36"))]
+    rows = {p.relations: dict(zip(FEATURES, row, strict=True)) for p, row in zip(paths, scorer.features(question, paths, view), strict=True)}
+    short, full = rows[("P27",)], rows[("P27", "P36")]
+    assert short["gain_next"] > full["gain_next"] + 0.05  # "capital" is left for one more hop to explain
+    assert full["gain_last"] > 0.05 and full["type_match"] > short["type_match"]  # a capital is a city

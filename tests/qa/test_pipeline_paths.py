@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kg.records import EditRequest, Entity, Origin
+from kg.records import EditRequest, Entity, Origin, Relation
 from qa.paths import GraphView, enumerate_paths
 from qa.phrasing import asked_type, canonical_question
 from qa.training_data import sample_examples
@@ -75,3 +75,31 @@ def test_canonical_question_and_asked_type() -> None:
     assert text.startswith("What is the capital of") and text.endswith("X?")
     assert asked_type("In which country was the author born?") == "country"
     assert asked_type("What is the capital of X?") is None  # no "which <noun>": no asked type
+
+
+def test_missing_hops_are_offered_only_where_entities_of_that_kind_have_the_relation() -> None:
+    view = GraphView(tiny_store())
+    view.refresh()
+    missing = {
+        (p.facts[-1].relation if p.facts else None, p.missing)
+        for p in enumerate_paths(view, "ulysses", open_relations=["P19", "P36"])
+        if p.missing
+    }
+    assert ("P50", "P19") in missing  # another author has a birthplace: Joyce's is a gap
+    assert ("P27", "P19") not in missing  # countries have no birthplace: no hop for the LM to invent
+    assert (None, "P36") not in missing  # nor do books have capitals
+    assert view.expected("P27") == {"P36", "P38", "P35"}
+    assert view.expected_of("ulysses") == {"P50"}
+
+
+def test_training_walks_may_come_back_but_never_repeat_a_key() -> None:
+    store = tiny_store()
+    store.add_relations([Relation("P17", "country", "{subject} is in {object}.", "Which country is {subject} in?", True, "P17")])
+    store.add_facts([("tokyo", "P17", "japan"), ("rome", "P17", "italy")])  # capital -> country -> capital
+    view = GraphView(store)
+    view.refresh()
+    examples = list(sample_examples(view, 300, seed=1))
+    assert any(len({e.start, *(f.object for f in e.facts)}) <= len(e.facts) for e in examples)
+    for example in examples:
+        keys = [(f.subject, f.relation) for f in example.facts]
+        assert len(keys) == len(set(keys))
