@@ -28,7 +28,12 @@ def failing_step(record: dict, question: dict, start: str, chain: tuple[str, ...
     if any(h["origin"] == "model" for h in hops):
         return "relation chain ended in an LM-fallback hop"
     if relations != chain:
-        return "relation chain: wrong hop count" if len(relations) != len(chain) else "relation chain: wrong relations"
+        if len(relations) < len(chain):
+            cut = "the start of" if chain[: len(relations)] == relations else "not a part of"
+            return f"relation chain: too few hops ({cut} the gold chain)"
+        if len(relations) > len(chain):
+            return "relation chain: too many hops"
+        return "relation chain: wrong relations"
     if not record["consistent"]:
         return "chain right; gold contradicted by another case's edit"
     return "chain right, answer differs (multi-valued relation, alias)"
