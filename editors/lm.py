@@ -17,9 +17,17 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    StoppingCriteria,
+    StoppingCriteriaList,
+)
 
 from kg.errors import ModelError
 
@@ -64,6 +72,8 @@ class LanguageModel:
         pad = self.tokenizer.pad_token_id
         if pad is None:
             pad = self.tokenizer.eos_token_id
+        stops = [s for s in stop if s]
+        early = {"stopping_criteria": StoppingCriteriaList([_StopAtText(self.tokenizer, ids.shape[1], stops)])} if stops else {}
         with torch.no_grad():
             out = self.model.generate(  # type: ignore[operator]
                 input_ids=ids,
@@ -71,9 +81,27 @@ class LanguageModel:
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
                 pad_token_id=pad,
+                **early,
             )
         text = str(self.tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True))
         return cut_at_stop(text, stop)
+
+
+class _StopAtText(StoppingCriteria):
+    """Ends decoding once the new text holds a stop string, instead of always running to the token
+    limit (about half the time of a MeLLo step). Works with any tokenizer: it decodes the new tokens."""
+
+    def __init__(self, tokenizer: Any, start: int, stops: Sequence[str]) -> None:
+        self.tokenizer = tokenizer
+        self.start = start
+        self.stops = tuple(stops)
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+        done = [
+            any(s in str(self.tokenizer.decode(row[self.start :], skip_special_tokens=True)) for s in self.stops)
+            for row in input_ids
+        ]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> str:

@@ -33,8 +33,14 @@ def test_generate_cuts_at_first_stop_string(tiny_llama_dir: Path) -> None:
     lm = load_lm(str(tiny_llama_dir), device="cpu")
     full = lm.generate("who is", max_new_tokens=8)
     word = full.split()[1]
-    cut = lm.generate("who is", max_new_tokens=8, stop=[word])
+    steps: list[int] = []
+    hook = lm.model.register_forward_hook(lambda *_: steps.append(1))
+    try:
+        cut = lm.generate("who is", max_new_tokens=8, stop=[word])
+    finally:
+        hook.remove()
     assert cut == full[: full.find(word)]
+    assert len(steps) < 8  # decoding stopped at the stop string instead of running to the limit
 
 
 def test_chat_without_template_still_answers(tiny_llama_dir: Path) -> None:
