@@ -12,8 +12,10 @@ few features per path, all relation-agnostic so that they carry over to relation
 * what the last hop adds to that coverage (a needless last hop, or a needless LM hop, adds nothing)
   and what one more hop from the path's end would add (a chain cut short leaves words it explains);
 * whether the asked type ("which city") fits the last relation's objects or names;
-* the hop count, a missing final hop (answered by the language model), a who/person match, a step
-  straight back to the entity before, and whether the path passes an edited fact.
+* the hop count, a missing final hop (answered by the language model), and whether the graph does
+  answer that relation along another path (then the question most likely meant that path);
+* a who/person match, whether the path passes an edit, and a step straight back to the entity
+  before, weighted by how often that pair of relations undoes itself in the graph.
 
 A linear model over the features is trained with a softmax over each question's candidates on questions composed by
 :mod:`qa.training_data`; the weights are a small JSON artefact cached under ``cache_dir``.
@@ -65,6 +67,7 @@ FEATURES = (
     "type_match",
     "gain_last",
     "gain_next",
+    "missing_elsewhere",
 )
 VERSION = 5
 ARTEFACT = "chain_scorer.json"
@@ -182,6 +185,7 @@ class ChainScorer:
         sims = self.cache.get(nested) @ question.vector
         sims_statement = self.cache.get(statements) @ question.vector
         type_vectors = self.cache.get(types)
+        answered = {p.relations[-1] for p in paths if not p.missing}
         support: dict[str, np.ndarray] = {}
         mention: dict[str, float] = {}
         width = len(question.words)
@@ -202,7 +206,6 @@ class ChainScorer:
             cover = covered(chain)
             ms = [mention[r.id] for r in chain] or [0.0]
             last_person = bool(chain) and head_noun(chain[-1]) == "person"
-            visited = [path.start, *(f.object for f in path.facts)]
             row = rows[i]
             row[0] = sims[i]
             row[1] = sims_statement[i]
@@ -213,8 +216,16 @@ class ChainScorer:
             row[9] = 1.0 if path.missing else 0.0
             row[10] = 1.0 if question.who and last_person else 0.0
             row[11] = 1.0 if question.who and not last_person else 0.0
-            row[12] = float(any(a == c for a, c in zip(visited, visited[2:], strict=False)))
+            row[12] = max(
+                (
+                    view.return_rate(f.relation, g.relation)
+                    for f, g in zip(path.facts, path.facts[1:], strict=False)
+                    if g.object == f.subject
+                ),
+                default=0.0,
+            )
             row[13] = float(path.edits > 0)
+            row[17] = float(path.missing in answered) if path.missing else 0.0
             if question.asked is not None and chain:
                 names = self.relation_vectors(chain[-1]) @ question.asked
                 row[14] = max(float(type_vectors[i] @ question.asked), float(names.max()))

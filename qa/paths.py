@@ -65,6 +65,7 @@ class GraphView:
         self._relations: dict[str, Relation] = {}
         self._expected: dict[str, frozenset[str]] = {}
         self._alongside: dict[str, frozenset[str]] = {}
+        self._returns: dict[tuple[str, str], float] = {}
         self._revision = -1
         self._dirty = True
         store.subscribe(self._on_change)
@@ -84,6 +85,7 @@ class GraphView:
         self._labels = {e.id: e.label for e in self.store.entities()}
         self._relations = {r.id: r for r in self.store.relations()}
         self._expected, self._alongside = _expected_relations(self._out)
+        self._returns = _return_rates(self._out)
         self._revision = revision
         self._dirty = False
         log.info("graph view: %d subjects, %d labels (revision %d)", len(self._out), len(self._labels), revision)
@@ -134,6 +136,12 @@ class GraphView:
         Counted when the view is rebuilt: a schema-level statistic that single edits barely move."""
         return self._expected.get(relation)
 
+    def return_rate(self, first: str, second: str) -> float:
+        """How often following ``first`` then ``second`` leads back where it started: near 1 for a
+        pair that undoes itself (a country's capital's country), low where coming back is a fact
+        about the entity (a birthplace that is its country's capital)."""
+        return self._returns.get((first, second), 0.0)
+
     def expected_of(self, entity: str) -> frozenset[str]:
         """Relations usually held by entities that share a relation with ``entity`` (its kind)."""
         found: set[str] = set()
@@ -174,12 +182,25 @@ def expected_after(view: GraphView, start: str, prefix: tuple[Fact, ...], relati
     return expected is None or relation in expected
 
 
+def _return_rates(out: dict[str, dict[str, tuple[Fact, ...]]]) -> dict[tuple[str, str], float]:
+    reached: Counter[tuple[str, str]] = Counter()
+    returned: Counter[tuple[str, str]] = Counter()
+    for subject, by_relation in out.items():
+        for first, facts in by_relation.items():
+            for fact in facts:
+                for second, back in out.get(fact.object, {}).items():
+                    reached[first, second] += 1
+                    returned[first, second] += any(f.object == subject for f in back)
+    return {pair: returned[pair] / n for pair, n in reached.items() if returned[pair]}
+
+
 def enumerate_paths(
     view: GraphView,
     start: str,
     max_hops: int = MAX_HOPS,
     open_relations: Iterable[str] = (),
     limit: int = 20000,
+    only_expected: bool = True,
 ) -> list[Path]:
     """Every walk of 1..``max_hops`` facts from ``start``, plus walks ending in one missing hop.
 
@@ -187,6 +208,8 @@ def enumerate_paths(
     fact for one of them, while entities reached the same way usually do, gets a candidate with that
     relation as its missing final hop (no "capital of a birthplace" for the LM to make up). A walk never
     takes the same (subject, relation) twice, and enumeration stops at ``limit`` paths (logged).
+    Training passes ``only_expected=False``: a scorer that has also seen the unlikely missing hops
+    ranks them low, so it stays wary of the language model where the pruning lets one through.
     """
     wanted = tuple(dict.fromkeys(open_relations))
     found: list[Path] = []
@@ -197,7 +220,7 @@ def enumerate_paths(
         end = prefix[-1].object if prefix else start
         present = view.out(end)
         for relation in wanted:
-            if relation not in present and expected_after(view, start, prefix, relation):
+            if relation not in present and (not only_expected or expected_after(view, start, prefix, relation)):
                 yield Path(start, prefix, relation)
 
     stack: list[tuple[Fact, ...]] = [()]

@@ -1,8 +1,8 @@
 """Training the chain scorer on questions composed over a graph (never on evaluation questions).
 
-For each composed question the candidates are exactly what the pipeline would see: every path from
-the question's entity over the graph, plus missing-hop paths for the relations the question mentions
-most. One example in ten pretends its last fact is absent from the graph, so the scorer learns when a
+For each composed question the candidates are what the pipeline would see: every path from the
+question's entity over the graph, plus missing-hop paths for the relations the question mentions
+most (here also where entities of that kind seldom have the relation, as harder negatives). One example in ten pretends its last fact is absent from the graph, so the scorer learns when a
 hop should go to the language model. The fit is a softmax over each question's candidates (the
 composed chain is the right one), with a little L2; it takes well under a minute on a CPU.
 """
@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from kg.records import Relation
 from qa.chain_scorer import ChainScorer, QuestionView, TextEncoder
-from qa.paths import GraphView, Path, enumerate_paths, expected_after
+from qa.paths import GraphView, Path, enumerate_paths
 from qa.phrasing import content_words, ngrams
 from qa.training_data import Example, sample_examples
 
@@ -52,10 +52,9 @@ def candidates_for(
     """The candidate paths of one example and a mask of the right ones."""
     question = scorer.read_question(mask(example.question, example.span))
     opened = open_relations(scorer, question, view.relations())
-    paths = enumerate_paths(view, example.start, open_relations=opened)
+    paths = enumerate_paths(view, example.start, open_relations=opened, only_expected=False)
     gold = example.facts
-    # a dropped hop is only a lesson where answering would offer it: among the opened relations, of a kind
-    if drop_last and gold[-1].relation in opened and expected_after(view, example.start, gold[:-1], gold[-1].relation):
+    if drop_last:
         k = len(gold)
         paths = [p for p in paths if p.facts[:k] != gold and not (p.missing and p.facts == gold)]
         target = Path(example.start, gold[:-1], gold[-1].relation)

@@ -31,6 +31,8 @@ class Example:
         return tuple(f.relation for f in self.facts)
 
 
+UNDOES = 0.5  # a relation pair that leads back this often is an inverse, not a question
+
 _PREPOSITIONS = frozenset({"in", "of", "by", "to", "for", "on", "at", "with", "as", "a"})
 
 
@@ -114,12 +116,19 @@ def sample_examples(view: GraphView, count: int, seed: int = 0, max_hops: int = 
 
 def _walk(view: GraphView, start: str, hops: int, rng: random.Random) -> tuple[Fact, ...] | None:
     """A random walk that never takes the same (subject, relation) twice. It may come back to an
-    entity it passed ("the capital of the country of Paris" is Paris), as real and edited chains do."""
+    entity it passed ("the capital of the country of Paris" is Paris), as real and edited chains do,
+    but never by a pair of relations that mostly undoes itself (nobody asks for the country of the
+    capital of France)."""
     facts: list[Fact] = []
     here = start
     for _ in range(hops):
         used = {(f.subject, f.relation) for f in facts}
-        options = [f for r in sorted(view.out(here)) if (here, r) not in used for f in view.objects(here, r)]
+        options = [
+            f
+            for r in sorted(view.out(here))
+            if (here, r) not in used and not (facts and view.return_rate(facts[-1].relation, r) >= UNDOES)
+            for f in view.objects(here, r)
+        ]
         if not options:
             return None
         fact = rng.choice(options)

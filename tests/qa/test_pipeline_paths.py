@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kg.records import EditRequest, Entity, Origin, Relation
+from kg.store import FactStore
 from qa.paths import GraphView, enumerate_paths
 from qa.phrasing import asked_type, canonical_question
 from qa.training_data import sample_examples
@@ -92,14 +93,29 @@ def test_missing_hops_are_offered_only_where_entities_of_that_kind_have_the_rela
     assert view.expected_of("ulysses") == {"P50"}
 
 
-def test_training_walks_may_come_back_but_never_repeat_a_key() -> None:
+def _with_countries() -> FactStore:
+    """The tiny graph plus cities' countries: two capitals, three other cities."""
     store = tiny_store()
+    store.add_entities([Entity("osaka", "Osaka"), Entity("milan", "Milan")])
     store.add_relations([Relation("P17", "country", "{subject} is in {object}.", "Which country is {subject} in?", True, "P17")])
-    store.add_facts([("tokyo", "P17", "japan"), ("rome", "P17", "italy")])  # capital -> country -> capital
-    view = GraphView(store)
+    store.add_facts([(c, "P17", k) for c, k in [("tokyo", "japan"), ("kyoto", "japan"), ("osaka", "japan"), ("rome", "italy"), ("milan", "italy")]])
+    return store
+
+
+def test_return_rates_tell_a_pair_that_undoes_itself_from_a_coincidence() -> None:
+    view = GraphView(_with_countries())
     view.refresh()
-    examples = list(sample_examples(view, 300, seed=1))
+    assert view.return_rate("P36", "P17") == 1.0  # a capital's country is always where you came from
+    assert view.return_rate("P17", "P36") == 2 / 5  # a city's country's capital: only for capitals
+    assert view.return_rate("P50", "P27") == 0.0
+
+
+def test_training_walks_may_come_back_but_never_repeat_a_key_or_undo_a_hop() -> None:
+    view = GraphView(_with_countries())
+    view.refresh()
+    examples = list(sample_examples(view, 400, seed=1))
     assert any(len({e.start, *(f.object for f in e.facts)}) <= len(e.facts) for e in examples)
     for example in examples:
         keys = [(f.subject, f.relation) for f in example.facts]
         assert len(keys) == len(set(keys))
+        assert ("P36", "P17") not in zip(example.relations, example.relations[1:], strict=False)
