@@ -130,10 +130,12 @@ class GraphView:
     def has_entity(self, entity: str) -> bool:
         return entity in self._labels
 
+    # The three statistics below are counted when the view is rebuilt, not on every write: they
+    # describe the schema of the graph, which single edits barely move.
+
     def expected(self, relation: str) -> frozenset[str] | None:
         """Relations that objects of ``relation`` usually have (a capital for a country of
-        citizenship, none for a place of birth), or None when the graph has no objects of it.
-        Counted when the view is rebuilt: a schema-level statistic that single edits barely move."""
+        citizenship, none for a place of birth), or None when the graph has no objects of it."""
         return self._expected.get(relation)
 
     def return_rate(self, first: str, second: str) -> float:
