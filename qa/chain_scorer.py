@@ -17,8 +17,9 @@ few features per path, all relation-agnostic so that they carry over to relation
 * a who/person match, whether the path passes an edit, and a step straight back to the entity
   before, weighted by how often that pair of relations undoes itself in the graph.
 
-A linear model over the features is trained with a softmax over each question's candidates on questions composed by
-:mod:`qa.training_data`; the weights are a small JSON artefact cached under ``cache_dir``.
+A linear model over the features is trained with a softmax over each question's candidates on
+questions composed by :mod:`qa.training_data`; the weights are a small JSON artefact cached under
+``cache_dir``.
 """
 
 from __future__ import annotations
@@ -197,9 +198,10 @@ class ChainScorer:
             return support[relation.id]
 
         def covered(chain: Sequence[Relation]) -> np.ndarray:
-            if not chain or not width:
+            supports = [supported(r) for r in chain]
+            if not supports or not width:
                 return np.zeros(width, dtype=np.float32)
-            return np.max(np.stack([supported(r) for r in chain]), axis=0)
+            return np.max(np.stack(supports), axis=0)
 
         next_gain: dict[tuple[str, frozenset[str]], float] = {}
         for i, (path, chain) in enumerate(zip(paths, chains, strict=True)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kg.records import EditRequest, Origin
@@ -126,3 +127,14 @@ def test_scorer_sees_what_a_cut_short_chain_leaves_unexplained(store: FactStore,
     short, full = rows[("P27",)], rows[("P27", "P36")]
     assert short["gain_next"] > full["gain_next"] + 0.05  # "capital" is left for one more hop to explain
     assert full["gain_last"] > 0.05 and full["type_match"] > short["type_match"]  # a capital is a city
+
+
+def test_a_question_of_stopwords_only_still_gets_scored(store: FactStore, embedder: Embedder) -> None:
+    from qa.paths import GraphView, enumerate_paths
+
+    view = GraphView(store)
+    view.refresh()
+    scorer = load_scorer(None, embedder)
+    paths = enumerate_paths(view, "joyce")
+    rows = scorer.features(scorer.read_question("Who is X?"), paths, view)
+    assert rows.shape[0] == len(paths) and not np.isnan(rows).any()
