@@ -13,6 +13,7 @@ which roughly halves the backward pass.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -41,7 +42,10 @@ class ValueSearch:
     chunk: int = 8  # requests optimised together (each has its own δ)
 
 
-_PREFIXES: dict[tuple[int, int, int, int], tuple[str, ...]] = {}
+# Per model object (weakly held: an id() key could be reused by a later model).
+_PREFIXES: weakref.WeakKeyDictionary[PreTrainedModel, dict[tuple[int, int, int], tuple[str, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def context_prefixes(
@@ -53,10 +57,11 @@ def context_prefixes(
     """
     if count == 0:
         return ("",)
-    key = (id(model), count, length, seed)
-    if key not in _PREFIXES:
-        _PREFIXES[key] = _write_prefixes(model, tokenizer, count, length, seed)
-    return _PREFIXES[key]
+    written = _PREFIXES.setdefault(model, {})
+    key = (count, length, seed)
+    if key not in written:
+        written[key] = _write_prefixes(model, tokenizer, count, length, seed)
+    return written[key]
 
 
 def _write_prefixes(

@@ -10,7 +10,7 @@ import torch
 from editors.arch import ModelLayout
 from editors.deltas import WeightDelta
 from editors.lm import LanguageModel, load_lm
-from editors.locate import ValueSearch
+from editors.locate import ValueSearch, context_prefixes
 from editors.memit import MemitHyperParams
 from editors.requests import WeightRequest
 from editors.rome import RomeHyperParams
@@ -169,3 +169,13 @@ def test_statistics_are_cached_on_disk(lm: LanguageModel, tmp_path: Path) -> Non
     assert torch.equal(first[1], again[1])
     d = first[1].shape[0]
     assert first[1].shape == (d, d) and torch.allclose(first[1], first[1].T)
+
+
+def test_context_prefixes_are_written_once_per_model_object(lm: LanguageModel) -> None:
+    import copy
+
+    first = context_prefixes(lm.model, lm.tokenizer, 2, 4, 0)
+    assert len(first) == 3 and first[0] == ""
+    assert context_prefixes(lm.model, lm.tokenizer, 2, 4, 0) is first  # reused, not rewritten
+    other = copy.deepcopy(lm.model)
+    assert context_prefixes(other, lm.tokenizer, 2, 4, 0) is not first  # a new model writes its own
