@@ -197,11 +197,17 @@ class ChainScorer:
                 support[relation.id] = self._word_support(question, relation)
             return support[relation.id]
 
+        coverage: dict[tuple[str, ...], np.ndarray] = {}
+
         def covered(chain: Sequence[Relation]) -> np.ndarray:
-            supports = [supported(r) for r in chain]
-            if not supports or not width:
-                return np.zeros(width, dtype=np.float32)
-            return np.max(np.stack(supports), axis=0)
+            """Per content word, how well the chain explains it; many paths share a chain."""
+            key = tuple(r.id for r in chain)
+            if key not in coverage:
+                supports = [supported(r) for r in chain]
+                coverage[key] = (
+                    np.max(np.stack(supports), axis=0) if supports and width else np.zeros(width, dtype=np.float32)
+                )
+            return coverage[key]
 
         next_gain: dict[tuple[str, frozenset[str]], float] = {}
         for i, (path, chain) in enumerate(zip(paths, chains, strict=True)):

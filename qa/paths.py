@@ -177,13 +177,6 @@ def _expected_relations(
     return after, alongside
 
 
-def expected_after(view: GraphView, start: str, prefix: tuple[Fact, ...], relation: str) -> bool:
-    """Whether entities reached the way ``prefix`` goes usually have ``relation``: only then is its
-    absence a gap worth asking the language model about."""
-    expected = view.expected(prefix[-1].relation) if prefix else view.expected_of(start)
-    return expected is None or relation in expected
-
-
 def _return_rates(out: dict[str, dict[str, tuple[Fact, ...]]]) -> dict[tuple[str, str], float]:
     reached: Counter[tuple[str, str]] = Counter()
     returned: Counter[tuple[str, str]] = Counter()
@@ -221,8 +214,11 @@ def enumerate_paths(
     def missing_after(prefix: tuple[Fact, ...]) -> Iterator[Path]:
         end = prefix[-1].object if prefix else start
         present = view.out(end)
+        # entities reached the way the prefix goes usually have the relation: a real gap
+        expected = view.expected(prefix[-1].relation) if prefix else view.expected_of(start)
         for relation in wanted:
-            if relation not in present and (not only_expected or expected_after(view, start, prefix, relation)):
+            usual = not only_expected or expected is None or relation in expected
+            if relation not in present and usual:
                 yield Path(start, prefix, relation)
 
     stack: list[tuple[Fact, ...]] = [()]
