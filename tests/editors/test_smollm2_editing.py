@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 
@@ -57,7 +55,7 @@ def test_rome_teaches_one_fact_and_reverts_exactly(editor: WeightEditor) -> None
     assert all(torch.equal(v, before[k]) for k, v in editor.lm.model.state_dict().items())
 
 
-def test_memit_teaches_two_facts(editor: WeightEditor, tmp_path: Path) -> None:
+def test_memit_teaches_two_facts(editor: WeightEditor) -> None:
     delta = editor.compute(REQUESTS, "memit")
     with editor.applied(delta):
         assert all(_margin(editor, r) > 0 for r in REQUESTS)

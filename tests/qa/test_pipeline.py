@@ -10,6 +10,8 @@ import pytest
 
 from kg.records import EditRequest, Origin
 from kg.store import FactStore
+from qa.chain_scorer import FEATURES, ChainScorer
+from qa.paths import GraphView, enumerate_paths
 from qa.pipeline import AutoPipeline, GraphPipeline, load_scorer
 from qa.trace import Answer, Trace
 from retrieval.embedder import Embedder
@@ -114,27 +116,25 @@ def test_auto_hands_ungrounded_questions_to_its_fallback(store: FactStore, embed
     assert other.trace.reason.startswith("graph: no entity")
 
 
-def test_scorer_sees_what_a_cut_short_chain_leaves_unexplained(store: FactStore, embedder: Embedder) -> None:
-    from qa.chain_scorer import FEATURES
-    from qa.paths import GraphView, enumerate_paths
-
+def _view_and_scorer(store: FactStore, embedder: Embedder) -> tuple[GraphView, ChainScorer]:
     view = GraphView(store)
     view.refresh()
-    scorer = load_scorer(None, embedder)
+    return view, load_scorer(None, embedder)
+
+
+def test_scorer_sees_what_a_cut_short_chain_leaves_unexplained(store: FactStore, embedder: Embedder) -> None:
+    view, scorer = _view_and_scorer(store, embedder)
     question = scorer.read_question("Which city is the capital of the country X is a citizen of?")
     paths = [p for p in enumerate_paths(view, "joyce") if p.relations in (("P27",), ("P27", "P36"))]
-    rows = {p.relations: dict(zip(FEATURES, row, strict=True)) for p, row in zip(paths, scorer.features(question, paths, view), strict=True)}
+    features = scorer.features(question, paths, view)
+    rows = {p.relations: dict(zip(FEATURES, row, strict=True)) for p, row in zip(paths, features, strict=True)}
     short, full = rows[("P27",)], rows[("P27", "P36")]
     assert short["gain_next"] > full["gain_next"] + 0.05  # "capital" is left for one more hop to explain
     assert full["gain_last"] > 0.05 and full["type_match"] > short["type_match"]  # a capital is a city
 
 
 def test_a_question_of_stopwords_only_still_gets_scored(store: FactStore, embedder: Embedder) -> None:
-    from qa.paths import GraphView, enumerate_paths
-
-    view = GraphView(store)
-    view.refresh()
-    scorer = load_scorer(None, embedder)
+    view, scorer = _view_and_scorer(store, embedder)
     paths = enumerate_paths(view, "joyce")
     rows = scorer.features(scorer.read_question("Who is X?"), paths, view)
     assert rows.shape[0] == len(paths) and not np.isnan(rows).any()
