@@ -7,20 +7,21 @@ the base model whenever kgedit uses that model's weights, and ``revert`` moves o
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.config import Settings
 from app.context import StoreOption, open_store, settings_for
-from editors.deltas import DeltaFolder, WeightDelta
-from editors.lm import LanguageModel, load_lm
-from editors.requests import requests_from_store
-from editors.stats import TextSample, sample_from_file, sample_from_statements
-from editors.weights import DEFAULT_STATS_TOKENS, METHODS, StatsSettings, WeightEditor
+from editors.methods import DEFAULT_STATS_TOKENS, METHODS
 from kg.errors import InputError
 from kg.records import EditStatus
 from kg.store import FactStore
+
+if TYPE_CHECKING:
+    from editors.lm import LanguageModel
+    from editors.stats import TextSample
+    from editors.weights import StatsSettings
 
 model_app = typer.Typer(
     help="Ask, inspect and save the language model with its weight deltas.", no_args_is_help=True
@@ -40,16 +41,22 @@ StatsSource = Annotated[
 
 
 def _lm(settings: Settings, model: str | None) -> LanguageModel:
+    from editors.lm import load_lm
+
     return load_lm(model or settings.lm, cache_dir=settings.cache_dir, device=settings.device)
 
 
 def _stats(source: str, tokens: int, store: FactStore) -> StatsSettings:
+    from editors.weights import StatsSettings
+
     if source in ("python-docs", "model"):
         return StatsSettings(tokens=tokens, from_model=source == "model")
     return StatsSettings(tokens=tokens, sample=_sample(source, store))
 
 
 def _sample(source: str, store: FactStore) -> TextSample:
+    from editors.stats import sample_from_file, sample_from_statements
+
     if source == "graph":
         relations = {r.id: r for r in store.relations()}
         labels = {e.id: e.label for e in store.entities()}
@@ -76,6 +83,10 @@ def propagate(
     store: StoreOption = None,
 ) -> None:
     """Write the graph's active edits into the model's weights, as a reversible delta."""
+    from editors.deltas import DeltaFolder, WeightDelta
+    from editors.requests import requests_from_store
+    from editors.weights import WeightEditor
+
     if method not in METHODS:
         raise InputError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
     settings, facts = open_store(store)
@@ -104,6 +115,8 @@ def revert(
     store: StoreOption = None,
 ) -> None:
     """Take a delta out of the model (its file moves to reverted/, so it can be restored)."""
+    from editors.deltas import DeltaFolder, WeightDelta
+
     settings = settings_for(store)
     name = model or settings.lm
     folder = DeltaFolder(settings.deltas_dir, name)
@@ -135,6 +148,9 @@ def ask(
     model: ModelOption = None,
 ) -> None:
     """Greedy continuation of PROMPT by the model with its weight deltas."""
+    from editors.deltas import DeltaFolder, WeightDelta
+    from editors.weights import WeightEditor
+
     settings = settings_for()
     lm = _lm(settings, model)
     folder = DeltaFolder(settings.deltas_dir, lm.name)
@@ -149,6 +165,8 @@ def ask(
 @model_app.command("deltas")
 def list_deltas(model: ModelOption = None) -> None:
     """List the active deltas of the model: file, method, layers and the edits each carries."""
+    from editors.deltas import DeltaFolder, WeightDelta
+
     settings = settings_for()
     folder = DeltaFolder(settings.deltas_dir, model or settings.lm)
     paths = folder.active()
@@ -168,6 +186,9 @@ def save(
     model: ModelOption = None,
 ) -> None:
     """Save the model with all its active deltas applied, as a whole model."""
+    from editors.deltas import DeltaFolder, WeightDelta
+    from editors.weights import WeightEditor
+
     settings = settings_for()
     lm = _lm(settings, model)
     paths = DeltaFolder(settings.deltas_dir, lm.name).active()

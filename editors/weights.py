@@ -19,6 +19,7 @@ from transformers import PreTrainedModel
 from editors.deltas import Patcher, WeightDelta
 from editors.lm import LanguageModel
 from editors.memit import MemitHyperParams, memit_delta
+from editors.methods import DEFAULT_STATS_TOKENS, METHODS
 from editors.requests import WeightRequest
 from editors.rome import RomeHyperParams, rome_delta
 from editors.stats import (
@@ -31,12 +32,6 @@ from editors.stats import (
 from kg.errors import InputError
 
 log = logging.getLogger(__name__)
-
-METHODS = ("rome", "memit")
-# Measured on SmolLM2 (12 dev edits, ROME, Python-docs text): 1k, 10k and 90k tokens gave the same
-# efficacy (100%) and neighbourhood (98%, 98%, 97%). 10k is kept rather than 1k because 1k tokens
-# are fewer than the key dimension (1536), so C would be rank-deficient and rest on shrinkage alone.
-DEFAULT_STATS_TOKENS = 10_000
 
 
 @dataclass(frozen=True)
