@@ -211,7 +211,8 @@ def import_(
         str | None,
         typer.Option(
             "--format",
-            help="turtle, nt, nquads, tsv, relations, mquake, easyedit (default: from the extension).",
+            help="turtle, nt, nquads, tsv, relations, relation-table, mquake, easyedit "
+            "(default: from the extension and the first line).",
         ),
     ] = None,
     strict: Annotated[bool, typer.Option(help="Refuse edits that disagree with active edits.")] = False,
@@ -227,6 +228,11 @@ def import_(
         f"imported {report.entities} entities, {report.relations} relations, {report.facts} facts, "
         f"{len(report.edits)} edits from {path}"
     )
+    if report.inferred:
+        console.print(
+            f"inferred the metadata of {len(report.inferred)} relation(s) without any "
+            "(list them with 'kgedit kg relations'; import a relations file to override)"
+        )
     facts.close()
 
 
@@ -248,6 +254,29 @@ def export(
     _, facts = open_store(store)
     count = export_file(facts, path, fmt)
     console.print(f"wrote {count} records to {path}")
+    facts.close()
+
+
+@kg_app.command("relations")
+def relations_(
+    inferred: Annotated[bool, typer.Option("--inferred", help="Only relations whose metadata was inferred.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Relations with their labels, question templates and functional flags; inferred ones are marked."""
+    _, facts = open_store(store)
+    table = Table("relation", "label", "functional", "question", "origin")
+    for relation in facts.relations():
+        if inferred and not relation.inferred:
+            continue
+        table.add_row(
+            relation.id,
+            relation.label,
+            "yes" if relation.functional else "no",
+            relation.question_template,
+            "inferred" if relation.inferred else "given",
+            markup=False,
+        )
+    console.print(table)
     facts.close()
 
 

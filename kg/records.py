@@ -42,6 +42,7 @@ class Relation:
     question_template: str
     functional: bool = True
     wikidata_id: str | None = None
+    inferred: bool = False  # metadata derived at import (kg/relation_inference.py), not given by a file
 
     def statement(self, subject: str, obj: str) -> str:
         return self.statement_template.format(subject=subject, object=obj)

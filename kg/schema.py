@@ -34,6 +34,8 @@ def relation_quads(relation: Relation) -> list[Quad]:
     ]
     if relation.wikidata_id:
         quads.append((node, KG.wikidata, Literal(relation.wikidata_id), SCHEMA_GRAPH))
+    if relation.inferred:
+        quads.append((node, KG.inferred, Literal(True, datatype=XSD.boolean), SCHEMA_GRAPH))
     return quads
 
 
@@ -74,6 +76,7 @@ def read_relation(backend: TripleStore, ident: str) -> Relation | None:
         question_template=str(props[KG.questionTemplate][0]),
         functional=bool(functional.toPython()) if isinstance(functional, Literal) else True,
         wikidata_id=str(wikidata[0]) if wikidata else None,
+        inferred=bool(props.get(KG.inferred)),
     )
 
 

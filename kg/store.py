@@ -20,6 +20,7 @@ from kg.backend import Quad, TripleStore, open_backend
 from kg.conflicts import Conflict
 from kg.errors import ConflictError, InputError
 from kg.records import Edit, EditOutcome, EditRequest, EditStatus, Entity, Fact, Origin, Relation, StoreStats
+from kg.relation_inference import infer_relations
 from kg.vocab import (
     BASE_GRAPH,
     CURRENT_GRAPH,
@@ -69,6 +70,10 @@ class ImportBundle:
     facts: list[tuple[str, str, str]] = field(default_factory=list)
     edits: list[EditRequest] = field(default_factory=list)
     source: str = ""
+    skipped: dict[str, int] = field(default_factory=dict)  # what the reader left out, by reason
+    # Labels the file gives for relations it brings no metadata for (an rdfs:label, a TSV column):
+    # relations the store does not know are inferred from them and from the facts.
+    relation_labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class ImportReport:
     relations: int
     facts: int
     edits: tuple[EditOutcome, ...]
+    inferred: tuple[str, ...] = ()  # ids of relations whose metadata this import inferred
 
 
 Listener = Callable[[ChangeSet], None]
@@ -359,6 +365,9 @@ class _Plan:
             _check_relation(relation)
             self.new_relations[relation.id] = relation
             self.add += schema.relation_quads(relation)
+            # a relations file overrides what an earlier import inferred (or gave) for the same id
+            self.remove += self.backend.quads(relation_iri(relation.id), None, None, SCHEMA_GRAPH)
+        inferred = self.infer_relations(bundle)
         facts = 0
         for i, (s, r, o) in enumerate(bundle.facts):
             self._check_triple(s, r, o, f"fact #{i + 1} ({s}, {r}, {o})")
@@ -368,7 +377,19 @@ class _Plan:
             self.add.append((entity_iri(s), relation_iri(r), entity_iri(o), BASE_GRAPH))
             facts += 1
         outcomes = [self._add_edit(request, strict, bundle.source) for request in bundle.edits]
-        return ImportReport(len(bundle.entities), len(bundle.relations), facts, tuple(outcomes))
+        return ImportReport(
+            len(bundle.entities), len(bundle.relations), facts, tuple(outcomes), inferred=inferred
+        )
+
+    def infer_relations(self, bundle: ImportBundle) -> tuple[str, ...]:
+        """Metadata for the bundle's fact relations that neither the bundle nor the store describes."""
+        unknown = {r for _, r, _ in bundle.facts} - self.new_relations.keys()
+        unknown = {r for r in unknown if self.store.relation(r) is None}
+        for relation in infer_relations(unknown, bundle.facts, bundle.relation_labels):
+            _check_relation(relation)
+            self.new_relations[relation.id] = relation
+            self.add += schema.relation_quads(relation)
+        return tuple(sorted(unknown))
 
     def _check_triple(self, s: str, r: str, o: str, where: str) -> None:
         self.relation(r)  # raises InputError for an unknown relation

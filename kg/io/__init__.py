@@ -9,7 +9,7 @@ from pathlib import Path
 from kg.errors import InputError
 from kg.store import FactStore, ImportBundle, ImportReport
 
-IMPORT_FORMATS = ("turtle", "nt", "nquads", "tsv", "relations", "mquake", "easyedit")
+IMPORT_FORMATS = ("turtle", "nt", "nquads", "tsv", "relations", "relation-table", "mquake", "easyedit")
 EXPORT_FORMATS = ("turtle", "nt", "nquads", "tsv", "relations", "edits")
 _BY_SUFFIX = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".tsv": "tsv", ".json": "json"}
 
@@ -23,27 +23,46 @@ def detect_format(path: Path, fmt: str | None) -> str:
             f"{path}: cannot tell the format from the extension; pass --format ({', '.join(IMPORT_FORMATS)})"
         )
     if guess == "tsv" and path.exists():
-        cells = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0].split("\t")
+        cells = _first_row(path)
         if len(cells) == 5 and ("{}" in cells[2] or cells[2].strip().lower() == "cloze"):
             return "relations"
+        if len(cells) == 6 and (cells[2].strip() == "functional" or "{subject}" in cells[3]):
+            return "relation-table"  # the shipped kg/wikidata_relations.tsv and files like it
     if guess == "json":
         text = path.read_text(encoding="utf-8", errors="replace")[:20000]
         return "mquake" if '"requested_rewrite"' in text else "easyedit"
     return guess
 
 
+def _first_row(path: Path) -> list[str]:
+    """The cells of the first line that is not a comment (the shipped table opens with comments)."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if line.strip() and not line.startswith("#"):
+                return line.rstrip("\r\n").split("\t")
+    return []
+
+
 def read_bundle(store: FactStore, path: Path, fmt: str | None = None) -> ImportBundle:
-    from kg.io import easyedit, rdf, tsv
+    from kg.io import easyedit, tsv
 
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     fmt = detect_format(path, fmt)
     if fmt in ("turtle", "nt"):
-        return rdf.read_rdf(path, fmt)
+        from kg.io.rdf_read import read_rdf
+
+        return read_rdf(path, fmt, store)
     if fmt == "tsv":
         return tsv.read_triples_tsv(path)
     if fmt == "relations":
         return tsv.read_relations_tsv(path)
+    if fmt == "relation-table":
+        from kg.relation_table import RelationTable
+
+        table = RelationTable.load(path)
+        relations = [r for r in (table.get(i) for i in table.ids()) if r is not None]
+        return ImportBundle(relations=relations, source=f"import:{path.name}")
     if fmt == "easyedit":
         return easyedit.read_easyedit(path, store)
     if fmt == "mquake":

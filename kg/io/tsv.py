@@ -43,8 +43,8 @@ def _rows(path: Path, width: int, what: str) -> list[tuple[int, list[str]]]:
 def read_triples_tsv(path: Path, source: str = "") -> ImportBundle:
     entities: dict[str, Entity] = {}
     facts = []
-    relation_ids: set[str] = set()
-    for number, (s, s_label, r, _r_label, o, o_label) in _rows(path, 6, ", ".join(TRIPLE_COLUMNS)):
+    relation_labels: dict[str, str] = {}
+    for number, (s, s_label, r, r_label, o, o_label) in _rows(path, 6, ", ".join(TRIPLE_COLUMNS)):
         for ident, label in ((s, s_label), (o, o_label)):
             known = entities.get(ident)
             if known is not None and known.label != label:
@@ -53,8 +53,13 @@ def read_triples_tsv(path: Path, source: str = "") -> ImportBundle:
                 )
             entities[ident] = Entity(ident, label)
         facts.append((s, r, o))
-        relation_ids.add(r)
-    return ImportBundle(entities=list(entities.values()), facts=facts, source=source or f"import:{path.name}")
+        relation_labels.setdefault(r, r_label)  # for relations the store must infer (no metadata yet)
+    return ImportBundle(
+        entities=list(entities.values()),
+        facts=facts,
+        source=source or f"import:{path.name}",
+        relation_labels=relation_labels,
+    )
 
 
 def relation_from_cloze(

@@ -115,7 +115,6 @@ BAD_FILES = [
     ("bad.ttl", "<http://kgedit.org/entity/a> <http://x/p> .", None, "not valid turtle"),
     ("bad.tsv", "Q1\tFrance\tP36\tcapital\tQ2\n", None, "expected 6 tab-separated columns"),
     ("empty.tsv", "Q1\tFrance\tP36\tcapital\tQ2\t\n", None, "column 6 is empty"),
-    ("unknown.tsv", "Q142\tFrance\tP999\tmystery\tQ90\tParis\n", None, "unknown relation 'P999'"),
     (
         "label.tsv",
         "Q142\tFrance\tP36\tcapital\tQ90\tParis\nQ142\tFrench Rep\tP36\tcapital\tQ90\tParis\n",
