@@ -274,7 +274,6 @@ def relations_(
             "yes" if relation.functional else "no",
             relation.question_template,
             "inferred" if relation.inferred else "given",
-            markup=False,
         )
     console.print(table)
     facts.close()
