@@ -1,4 +1,9 @@
-"""``kgedit serve``: start the web UI on the configured address (127.0.0.1 by default)."""
+"""``kgedit serve``: start the web UI on the configured address (127.0.0.1 by default).
+
+The checks that decide whether the server may start at all (a half-configured login, a non-loopback
+address without a login) run before the store is opened or Gradio is imported, so a mistake costs
+one sentence and exit status 2, not a server that silently serves everyone.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from app.config import load_settings
+from app.config import exposure_warning, load_settings
 from app.context import StoreOption
 from kg.store import FactStore
 
@@ -20,14 +25,23 @@ def serve(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default from settings: 7860).")] = None,
     demo: Annotated[bool, typer.Option(help="Load the demo graph when the store is empty.")] = True,
+    allow_remote: Annotated[
+        bool,
+        typer.Option(help="Serve a non-loopback --host without a login (refused otherwise)."),
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Serve the Gradio UI: Chat, Curate, Evaluate, Graph and Model tabs."""
+    settings = load_settings(store=store, host=host, port=port)
+    warning = exposure_warning(settings, allow_remote)
+    if warning:
+        typer.echo(warning, err=True)
+        log.warning(warning)
+
     from app.ui import serve as serve_ui
     from app.ui.services import Services
     from kg.demo import load_demo
 
-    settings = load_settings(store=store, host=host, port=port)
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     facts = FactStore.open(settings.store_url)

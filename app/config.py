@@ -5,6 +5,7 @@ Library code never reads the environment; it receives these values. Every defaul
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -29,6 +30,10 @@ class Settings:
     user: str = ""
     password: str = ""
     max_upload_mb: int = 50
+    max_question_chars: int = 4000
+    long_question_chars: int = 500
+    answer_seconds: int = 60
+    login_failures_per_minute: int = 5
 
     @property
     def store_url(self) -> str:
@@ -50,6 +55,54 @@ class Settings:
     def data_dir(self) -> Path:
         """The only folder the app reads uploads from and writes exports to."""
         return self.home / "data"
+
+    @property
+    def upload_temp_dir(self) -> Path:
+        """Where Gradio writes uploads before a handler checks them: kgedit's own, emptied at start."""
+        return self.data_dir / "upload-tmp"
+
+    @property
+    def login(self) -> tuple[str, str] | None:
+        """The (user, password) pair the UI asks for, or None when no login is configured.
+
+        Half a login (a password without a user or the reverse) is refused rather than read as
+        "no login": a server that silently drops the password it was given is the worse surprise.
+        """
+        if bool(self.user) != bool(self.password):
+            given, missing = (
+                ("KGEDIT_PASSWORD", "KGEDIT_USER") if self.password else ("KGEDIT_USER", "KGEDIT_PASSWORD")
+            )
+            raise InputError(
+                f"{given} is set but {missing} is not; set both to require a login, or neither to serve without one"
+            )
+        return (self.user, self.password) if self.user else None
+
+
+def is_loopback(host: str) -> bool:
+    """True when only this machine can reach ``host`` (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve to any interface
+
+
+def exposure_warning(settings: Settings, allow_remote: bool) -> str | None:
+    """Refuse to serve other machines without a login unless asked to; the warning to print if asked.
+
+    Raises :class:`InputError` for a half-configured login, and for a non-loopback host without a
+    login when ``allow_remote`` is false; returns a warning when it is true.
+    """
+    login = settings.login
+    if login is not None or is_loopback(settings.host):
+        return None
+    if not allow_remote:
+        raise InputError(
+            f"--host {settings.host} would let other machines use kgedit without a login; set KGEDIT_USER "
+            "and KGEDIT_PASSWORD, or pass --allow-remote to serve it open anyway"
+        )
+    return f"warning: serving on {settings.host} without a login; anyone who can reach this port can edit the graph"
 
 
 def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:

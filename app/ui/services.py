@@ -134,10 +134,23 @@ class Services:
         return target
 
     def accept_upload(self, uploaded: str | None, kind: str) -> Path:
-        """Copy an upload (a temp file Gradio wrote) into ``data_dir/uploads`` after checking it."""
+        """Copy an upload (a temp file Gradio wrote) into ``data_dir/uploads`` after checking it.
+
+        Gradio's temp copy is deleted either way, accepted or refused, so the upload folder holds
+        only uploads still in flight.
+        """
         if not uploaded:
             raise InputError(f"choose a {kind} file to upload first")
         source = Path(uploaded)
+        try:
+            return self._copy_upload(source)
+        finally:
+            if self.settings.upload_temp_dir.resolve() in source.resolve().parents:
+                source.unlink(missing_ok=True)
+
+    def _copy_upload(self, source: Path) -> Path:
+        if not source.is_file():
+            raise InputError(f"{source.name} is no longer on the server (each upload is used once); upload it again")
         suffix = source.suffix.lower()
         if suffix not in UPLOAD_TYPES:
             raise InputError(
