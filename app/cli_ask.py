@@ -3,6 +3,7 @@ chain scorer (and the scope detector) from questions composed over a training gr
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -17,18 +18,22 @@ DEV = Path("../shared/data/dev")
 
 
 def ask(
-    question: Annotated[str, typer.Argument(help="The question, e.g. \"Who is the head of state of the country where Big Ben is?\"")],
+    question: Annotated[str | None, typer.Argument(help="The question, e.g. \"Who is the head of state of the country where Big Ben is?\"")] = None,
     system: Annotated[str, typer.Option("--system", help="auto (graph, then the LM loop), graph, or mello.")] = "auto",
     explain: Annotated[bool, typer.Option("--explain", help="Show every hop: fact, origin, candidates.")] = False,
+    file: Annotated[Path | None, typer.Option("--file", help="Answer every line of this text file (one question a line).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Write one JSON object per answer (question, answer, answers, grounded, abstained, hops, seconds).")] = False,
     store: StoreOption = None,
 ) -> None:
-    """Answer a question from the current view of the store (edits applied), with its chain."""
+    """Answer questions from the current view of the store (edits applied), with their chains.
+
+    When the graph cannot answer, the answer is "cannot answer from the graph" with the reason; a
+    language model's guess is printed only as a labelled guess."""
     from qa.systems import SystemContext, make_system
 
     if system not in ("auto", "graph", "mello"):
         raise InputError(f"--system must be auto, graph or mello, not {system!r}")
-    if not question.strip():
-        raise InputError("the question is empty")
+    questions = _questions(question, file)
     settings, fact_store = open_store(store)
     context = SystemContext(
         lm=settings.lm,
@@ -38,12 +43,71 @@ def ask(
         index_dir=settings.index_dir,
     )
     try:
-        answer = make_system(system, fact_store, context).answer(question)
+        answering = make_system(system, fact_store, context)  # models load once for every question
+        for text in questions:
+            answer = answering.answer(text)
+            if as_json:
+                typer.echo(json.dumps(answer_record(answer), ensure_ascii=False))
+                continue
+            if len(questions) > 1:
+                typer.echo(f"Q: {text}")
+            typer.echo(answer.shown)
+            if explain or not answer.trace.grounded:
+                typer.echo(explanation(answer))
     finally:
         fact_store.close()
-    typer.echo(answer.text or "(no answer)")
-    if explain or not answer.trace.grounded:
-        typer.echo(explanation(answer))
+
+
+def _questions(question: str | None, file: Path | None) -> list[str]:
+    if (question is None) == (file is None):
+        raise InputError("give either a question or --file QUESTIONS.txt, not both or neither")
+    if file is None:
+        if not (question or "").strip():
+            raise InputError("the question is empty")
+        return [(question or "").strip()]
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{file}: cannot read the questions ({exc.__class__.__name__})") from exc
+    found = [line.strip() for line in lines if line.strip()]
+    if not found:
+        raise InputError(f"{file}: no questions (one question a line)")
+    return found
+
+
+def answer_record(answer: Answer) -> dict[str, object]:
+    """One answer as the JSON line of ``kgedit ask --json`` (the same fields the UI and API show)."""
+    trace = answer.trace
+    hops = []
+    for hop in trace.hops:
+        fact = hop.fact
+        subject = object_ = ""
+        if fact is not None:
+            subject, object_ = (fact.object, fact.subject) if hop.inverse else (fact.subject, fact.object)
+        hops.append(
+            {
+                "subject": subject,
+                "relation": hop.relation or "",
+                "object": object_,
+                "object_label": hop.answer,
+                "origin": hop.origin.value,
+                "inverse": hop.inverse,
+                "branches": list(hop.branches),
+                "question": hop.question,
+            }
+        )
+    return {
+        "question": trace.question,
+        "answer": answer.text if not answer.abstained else "",
+        "answers": list(answer.answers) if not answer.abstained else [],
+        "grounded": trace.grounded,
+        "abstained": answer.abstained,
+        "reason": trace.reason,
+        "guess": answer.guess,
+        "links": list(trace.links),
+        "hops": hops,
+        "seconds": round(trace.seconds, 4),
+    }
 
 
 def explanation(answer: Answer) -> str:
@@ -51,10 +115,15 @@ def explanation(answer: Answer) -> str:
     lines = [f"system: {trace.system}  grounded: {trace.grounded}  {trace.seconds * 1000:.0f} ms"]
     if trace.reason:
         lines.append(f"why: {trace.reason}")
+    for link in trace.links:
+        lines.append(f"linked: {link}")
     for n, hop in enumerate(trace.hops, start=1):
         origin = "MODEL (language model guess)" if hop.origin is Origin.MODEL else hop.origin.value
         fact = f" [fact {hop.fact.id}]" if hop.fact else ""
-        lines.append(f"  hop {n}: {hop.question} -> {hop.answer}  ({origin}){fact}")
+        inverse = " (walked backwards)" if hop.inverse else ""
+        lines.append(f"  hop {n}: {hop.question} -> {hop.answer}  ({origin}){inverse}{fact}")
+        if len(hop.branches) > 1:
+            lines.append(f"         branches: {', '.join(hop.branches)}")
         if hop.note:
             lines.append(f"         {hop.note}")
         for c in hop.candidates:

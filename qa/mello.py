@@ -29,7 +29,21 @@ class MelloSystem:
         result = self.editor.run(question)
         trace = to_trace(question, self.name, result)
         trace.seconds = time.perf_counter() - began
-        return Answer(result.answer, trace)
+        return Answer(final_answer(result, trace), trace)
+
+
+def final_answer(result: InContextResult, trace: Trace) -> str:
+    """The loop's answer, never one the trace says was replaced: when the model's final answer
+    repeats a guess that a retrieved fact contradicted at the last step, the fact's answer stands."""
+    last = result.steps[-1] if result.steps else None
+    if last is not None and last.replaced and _same(result.answer, last.guess):
+        trace.conflicts.append(f"final answer {result.answer!r} was the replaced guess; {last.answer!r} stands")
+        return last.answer
+    return result.answer
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()).strip(" .") == " ".join(b.lower().split()).strip(" .")
 
 
 def to_trace(question: str, system: str, result: InContextResult) -> Trace:
@@ -50,7 +64,7 @@ def to_trace(question: str, system: str, result: InContextResult) -> Trace:
         else:
             note = "no retrieved fact in scope: the language model's guess is kept"
             trace.hops.append(Hop(step.question, step.answer, None, Origin.MODEL, None, candidates, note))
-    trace.grounded = any(h.fact is not None for h in trace.hops)
+    trace.grounded = bool(trace.hops) and all(h.fact is not None for h in trace.hops)
     ending = "the model wrote a final answer" if result.finished else "stopped after the last step"
     trace.reason = f"language-model decomposition, {len(result.steps)} step(s); {ending}"
     return trace

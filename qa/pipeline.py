@@ -5,8 +5,9 @@ hops from each over the current view (edits applied), score every path against t
 trained chain scorer, and read the answer off the last hop of the best one. The trace lists each hop
 with its fact (id, origin edit/base), the competing facts at that hop with their path scores, and any
 edit conflict behind the fact. A final hop the graph has no fact for is asked of the language model
-(origin MODEL, marked in the trace); a question with no linked entity is answered as ungrounded, with
-the reason, never silently guessed. ``auto`` hands such questions to the MeLLo-style loop instead.
+(origin MODEL, marked in the trace) and kept as a labelled guess: the answer abstains ("cannot answer from
+the graph") with the reason, as it does when nothing is linked or the best chain scores below the
+threshold calibrated on composed questions. ``auto`` asks the MeLLo-style loop for a guess then.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ from importlib import resources
 from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-
 from kg import conflicts
 from kg.errors import ModelError
-from kg.records import Fact, Origin
+from kg.records import Fact, Origin, Relation
 from kg.store import FactStore
+from qa.abstention import absent_gap, absent_relations
 from qa.chain_scorer import ARTEFACT, ChainScorer, TextEncoder
-from qa.paths import GraphView, Path, enumerate_paths
-from qa.scorer_training import mask, open_relations
+from qa.paths import GraphView, Path
+from qa.scorer_training import mask
+from qa.search import ranked_paths
 from qa.systems import System, SystemContext, register_system
 from qa.trace import Answer, Candidate, Hop, Trace
 
@@ -101,6 +102,8 @@ class GraphPipeline:
         self.lm = lm
         self.name = name
         self.view = view or GraphView(store)
+        self._absent_list: list[Relation] = []
+        self._absent_for = -1
 
     def answer(self, question: str) -> Answer:
         began = time.perf_counter()
@@ -108,34 +111,62 @@ class GraphPipeline:
         trace = Trace(question, self.name)
         mentions = [m for m in self.linker.link(question, limit=MAX_MENTIONS) if self.view.has_entity(m.entity_id)]
         trace.linked = list(dict.fromkeys(m.entity_id for m in mentions))
-        text = ""
-        if not mentions:
-            trace.grounded = False
-            trace.reason = "no entity of the store is named in the question (linking found nothing)"
-        else:
-            choice = self.choose(question, mentions)
-            if choice is None:
-                trace.grounded = False
-                names = ", ".join(self.view.label(e) for e in trace.linked)
-                trace.reason = f"the current view has no facts to walk from {names}"
-            else:
-                text = self._walk(choice, trace)
+        answer = self._answer(question, mentions, trace)
+        trace.grounded = not answer.abstained and bool(trace.hops) and all(h.fact is not None for h in trace.hops)
         trace.seconds = time.perf_counter() - began
+        return answer
+
+    def _answer(self, question: str, mentions: Sequence[MentionLike], trace: Trace) -> Answer:
+        """The answer read off the best chain, or an abstention with its reason (never a guess)."""
+        if not mentions:
+            return _abstain(trace, "no entity of the store is named in the question (linking found nothing)")
+        choice = self.choose(question, mentions)
+        if choice is None:
+            names = ", ".join(self.view.label(e) for e in trace.linked)
+            return _abstain(trace, f"the current view has no facts to walk from {names}")
+        chain = " > ".join(choice.path.relations)
+        floor = self.scorer.abstain_below
+        if floor is not None and choice.score < floor:
+            return _abstain(
+                trace,
+                f"the question asks for something the graph does not seem to hold: its best chain "
+                f"({chain} from {self.view.label(choice.path.start)}) scores {choice.score:.2f}, below the "
+                f"abstention threshold {floor:.2f} calibrated on composed questions",
+            )
+        gap = self.scorer.abstain_gap
+        if gap is not None:
+            chain_relations = [r for r in (self.view.relation(x) for x in choice.path.relations) if r is not None]
+            asked = self.scorer.read_question(mask(question, (choice.mention.start, choice.mention.end)))
+            missing = absent_gap(self.scorer, asked, chain_relations, self._absent())
+            if missing > gap:
+                return _abstain(
+                    trace,
+                    f"the question asks for a relation the graph does not hold: it names one more clearly "
+                    f"(by {missing:.2f}) than any relation of the best chain ({chain})",
+                )
+        text = self._walk(choice, trace)
+        if choice.path.missing:
+            relation = self.view.relation(choice.path.missing)
+            name = relation.label if relation else choice.path.missing
+            why = f"the graph has no {name} for {self.view.label(choice.path.end)} (chain {chain})"
+            return _abstain(trace, why, guess=text)
         return Answer(text, trace)
+
+    def _absent(self) -> list[Relation]:
+        """Relations of the relation table the graph has no fact of, recomputed when the schema grows."""
+        known = len(self.view.relations())
+        if self._absent_for != known:
+            self._absent_list, self._absent_for = absent_relations(self.view, self.scorer), known
+        return self._absent_list
 
     def choose(self, question: str, mentions: Sequence[MentionLike]) -> Choice | None:
         """Score every path from every linked entity; the best (path, entity) pair wins."""
         best: Choice | None = None
-        relations = self.view.relations()
         views = self.scorer.read_masked([mask(question, (m.start, m.end)) for m in mentions])
         for mention, view in zip(mentions, views, strict=True):
-            opened = open_relations(self.scorer, view, relations)
-            paths = enumerate_paths(self.view, mention.entity_id, open_relations=opened)
-            if not paths:
+            ranked = ranked_paths(self.scorer, self.view, view, mention.entity_id)
+            if not ranked:
                 continue
-            scores = self.scorer.score(view, paths, self.view)
-            order = np.argsort(-scores, kind="stable")
-            ranked = [(paths[i], float(scores[i])) for i in order[:50]]
             if best is None or ranked[0][1] > best.score:
                 best = Choice(mention, ranked[0][0], ranked[0][1], ranked)
         return best
@@ -158,9 +189,9 @@ class GraphPipeline:
                     note=self._note(fact, trace),
                 )
             )
+        trace.reason = f"path {' > '.join(path.relations)} from {self.view.label(path.start)} (score {choice.score:.2f})"
         if path.missing:
             answer = self._model_hop(path, trace)
-        trace.reason = f"path {' > '.join(path.relations)} from {self.view.label(path.start)} (score {choice.score:.2f})"
         return answer
 
     def _candidates(self, choice: Choice, position: int) -> tuple[Candidate, ...]:
@@ -225,6 +256,11 @@ class GraphPipeline:
         return answer
 
 
+def _abstain(trace: Trace, reason: str, guess: str = "") -> Answer:
+    trace.reason = reason
+    return Answer("", trace, answers=[], abstained=True, guess=guess)
+
+
 class AutoPipeline:
     """System ``auto``: the graph first; questions the graph cannot ground go to the MeLLo-style loop."""
 
@@ -235,13 +271,17 @@ class AutoPipeline:
 
     def answer(self, question: str) -> Answer:
         first = self.graph.answer(question)
-        if first.trace.grounded and first.text:
-            first.trace.system = self.name
+        first.trace.system = self.name
+        if not first.abstained:
             return first
+        if first.guess:
+            return first  # the graph already asked the language model for the one hop it lacks
         second = self.fallback().answer(question)
-        second.trace.system = self.name
-        second.trace.reason = f"graph: {first.trace.reason}; then {second.trace.reason}".strip()
-        return second
+        first.guess = second.text
+        first.trace.reason = f"{first.trace.reason}; the language-model loop guessed: {second.trace.reason}".strip()
+        first.trace.hops.extend(second.trace.hops)
+        first.trace.seconds += second.trace.seconds
+        return first
 
 
 def _components(store: FactStore, context: SystemContext) -> tuple[TextEncoder, Linker, ChainScorer]:

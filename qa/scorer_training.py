@@ -138,7 +138,11 @@ def _softmax_fit(
 def train_and_save(
     view: GraphView, encoder: TextEncoder, target: FilePath, count: int = 6000, seed: int = 0, source: str = ""
 ) -> FitReport:
+    from qa.abstention import calibrate  # it searches with this module's helpers
+
     scorer, report = fit(view, encoder, count=count, seed=seed)
+    calibration = calibrate(scorer, view, seed=seed)
+    scorer.abstain_below, scorer.abstain_gap = calibration.threshold, calibration.gap
     scorer.save(
         target,
         {
@@ -146,6 +150,11 @@ def train_and_save(
             "examples": report.examples,
             "train_accuracy": report.accuracy,
             "seed": seed,
+            "abstention": {
+                "answerable_kept": calibration.kept,
+                "unanswerable_abstained": calibration.abstained,
+                "questions": calibration.answerable + calibration.unanswerable,
+            },
             "rebuild": "kgedit train-qa",
         },
     )

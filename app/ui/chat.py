@@ -14,7 +14,7 @@ import gradio as gr
 from app.ui.common import badge, guarded
 from app.ui.services import Services
 from kg.errors import InputError
-from qa.trace import Answer, Hop
+from qa.trace import CANNOT_ANSWER, Answer, Hop
 
 CHAT_SYSTEMS = ("auto", "graph", "mello")
 
@@ -39,7 +39,9 @@ def hop_fact_text(services: Services, hop: Hop) -> str:
 
 def chain_markdown(services: Services, answer: Answer) -> str:
     """The compact chain under an answer in the chat transcript."""
-    lines = [f"**{answer.text or 'no answer'}**"]
+    lines = [f"**{answer.text or 'no answer'}**" if not answer.abstained else f"**{CANNOT_ANSWER}**"]
+    if answer.abstained and answer.guess:
+        lines.append(f"_Language model guess (not from the graph): {answer.guess}_")
     for i, hop in enumerate(answer.trace.hops, 1):
         fact = hop_fact_text(services, hop)
         edit_id = hop.fact.edit_id if hop.fact else None
@@ -58,7 +60,10 @@ def chain_html(services: Services, answer: Answer) -> str:
     esc = html.escape
     parts = [
         '<div class="kg-chain">',
-        f'<div class="kg-answer">Answer: {esc(answer.text or "no answer")}</div>',
+        f'<div class="kg-answer">Answer: {esc(answer.text or "no answer")}</div>'
+        if not answer.abstained
+        else f'<div class="kg-answer">{esc(CANNOT_ANSWER)}: {esc(trace.reason)}</div>'
+        + (f'<div class="kg-guess">Language model guess (not from the graph): {esc(answer.guess)}</div>' if answer.guess else ""),
         f"<div>system <b>{esc(trace.system)}</b> · {trace.seconds:.2f} s"
         + (f" · linked: {esc(', '.join(services.label(e) for e in trace.linked))}" if trace.linked else "")
         + "</div><ol>",

@@ -83,7 +83,8 @@ def test_hop_missing_from_the_graph_goes_to_the_language_model(
     assert hops[0].origin is Origin.BASE and hops[0].answer == "Ireland"
     assert hops[1].origin is Origin.MODEL and hops[1].fact is None
     assert "language model" in hops[1].note
-    assert answer.text == hops[1].answer
+    assert answer.abstained and answer.text == "" and answer.guess == hops[1].answer  # a labelled guess only
+    assert not answer.trace.grounded and "no currency" in answer.trace.reason
 
 
 def test_missing_hop_without_a_language_model_is_ungrounded(store: FactStore, embedder: Embedder) -> None:
@@ -112,8 +113,9 @@ def test_auto_hands_ungrounded_questions_to_its_fallback(store: FactStore, embed
     grounded = system.answer("What is the capital of Italy?")
     assert grounded.text == "Rome" and grounded.trace.system == "auto"
     other = system.answer("Who painted the Zorblax Nebula?")
-    assert other.text == "from the fallback" and other.trace.system == "auto"
-    assert other.trace.reason.startswith("graph: no entity")
+    assert other.abstained and other.text == "" and other.trace.system == "auto"
+    assert other.guess == "from the fallback" and not other.trace.grounded
+    assert other.trace.reason.startswith("no entity")
 
 
 def _view_and_scorer(store: FactStore, embedder: Embedder) -> tuple[GraphView, ChainScorer]:
