@@ -16,6 +16,7 @@ from app.cli_index import index_app, link
 from app.cli_kg import kg_app
 from app.cli_model import model_app, propagate, revert
 from app.cli_serve import serve
+from app.display import errors, invalid_argument, lines
 from kg.errors import KgeditError
 
 app = typer.Typer(
@@ -45,13 +46,17 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progr
 
 
 def main() -> None:
+    bad = invalid_argument()
+    if bad:
+        errors.print(f"error: {bad}", style="red")
+        sys.exit(2)
     try:
         app()
     except KgeditError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        errors.print(f"error: {lines(str(exc))}", style="red")
         sys.exit(2)
     except KeyboardInterrupt:
-        typer.secho("interrupted", err=True)
+        errors.print("interrupted")
         sys.exit(130)
 
 

@@ -7,15 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from app.context import settings_for
+from app.display import console, lines, plain
 from kg.errors import InputError
 from qa.matching import MatchMode
 
 eval_app = typer.Typer(help="Evaluate answering systems on MQuAKE-format data.", no_args_is_help=True)
 bench_app = typer.Typer(help="Make MQuAKE-format benchmark cases from a graph.", no_args_is_help=True)
-console = Console()
 
 
 @eval_app.command("mquake")
@@ -63,8 +62,8 @@ def mquake(
     config = HarnessConfig(Setting(setting), parse_batch_sizes(batch), MatchMode(match), single_hops)
     request = EvalRequest(path, config, system, out, context, background, sample, seed, fresh)
     summary = run_mquake(request)
-    console.print(markdown(summary), markup=False, highlight=False)
-    console.print(f"reports written to {out}")
+    console.print(lines(markdown(summary)))
+    console.print(f"reports written to {plain(out, 400)}")
 
 
 @bench_app.command("make")

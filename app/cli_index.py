@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from app.config import Settings
 from app.context import StoreOption, open_store
+from app.display import console, plain
 from kg.errors import InputError
 from kg.records import Origin
 from kg.store import FactStore
@@ -21,7 +21,6 @@ from retrieval.linker import EntityLinker
 index_app = typer.Typer(
     help="The FAISS index of fact statements: rebuild, inspect, search.", no_args_is_help=True
 )
-console = Console()
 
 
 def embedder_for(settings: Settings) -> Embedder:
@@ -40,7 +39,7 @@ def open_index(settings: Settings, store: FactStore) -> FactIndex:
 def _print_stats(stats: dict[str, object]) -> None:
     table = Table(show_header=False)
     for key, value in stats.items():
-        table.add_row(key, "" if value is None else str(value))
+        table.add_row(key, "" if value is None else plain(value, 400))
     console.print(table)
 
 
@@ -93,7 +92,10 @@ def search(
         fact = hit.fact
         origin_text = fact.origin.value + (f" {fact.edit_id}" if fact.edit_id else "")
         table.add_row(
-            f"{hit.score:.3f}", hit.statement, f"{fact.subject} {fact.relation} {fact.object}", origin_text
+            f"{hit.score:.3f}",
+            plain(hit.statement),
+            plain(f"{fact.subject} {fact.relation} {fact.object}"),
+            origin_text,
         )
     console.print(table)
 
@@ -118,5 +120,5 @@ def link(
         return
     table = Table("entity", "label", "text", "span", "score", "method")
     for m in mentions:
-        table.add_row(m.entity_id, m.label, m.text, f"{m.start}-{m.end}", f"{m.score:.3f}", m.method)
+        table.add_row(plain(m.entity_id), plain(m.label), plain(m.text), f"{m.start}-{m.end}", f"{m.score:.3f}", m.method)
     console.print(table)

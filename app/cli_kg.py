@@ -7,16 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from app.context import StoreOption, open_store
+from app.display import console, plain
 from kg.errors import InputError
 from kg.records import EditRequest, EditStatus, Entity
-from kg.store import FactStore
+from kg.store import FactStore, ImportBundle
 
 kg_app = typer.Typer(help="Add, retract, inspect, import and export facts.", no_args_is_help=True)
-console = Console()
 
 
 def resolve_entity(store: FactStore, text: str, role: str) -> Entity:
@@ -46,7 +45,7 @@ def resolve_relation(store: FactStore, text: str) -> str:
 
 
 def new_entity_id(store: FactStore, label: str) -> str:
-    base = re.sub(r"[^0-9A-Za-z]+", "_", label.strip()).strip("_") or "entity"
+    base = re.sub(r"[^0-9A-Za-z]+", "_", label.strip())[:60].strip("_") or "entity"
     ident, n = f"kg:{base}", 1
     while store.has_entity(ident):
         n += 1
@@ -73,22 +72,25 @@ def add(
     _, facts = open_store(store)
     subject_entity = resolve_entity(facts, subject, "subject")
     relation_id = resolve_relation(facts, relation)
+    new: list[Entity] = []
     try:
         object_id = resolve_entity(facts, obj, "object").id
     except InputError:
         if not obj.strip():
             raise
         object_id = new_entity_id(facts, obj)
-        facts.add_entities([Entity(object_id, obj.strip())])
-        console.print(f"created entity {object_id} ({obj.strip()})")
+        new.append(Entity(object_id, obj.strip()))
     replaced = tuple(resolve_entity(facts, r, "replaced object").id for r in replaces or [])
-    outcome = facts.edit(
-        EditRequest(subject_entity.id, relation_id, object_id, replaced, author, note, "cli"), strict=strict
-    )
+    request = EditRequest(subject_entity.id, relation_id, object_id, replaced, author, note, "cli")
+    # A new object and the edit that uses it land in one transaction: no orphan entity on a crash.
+    report = facts.import_bundle(ImportBundle(entities=new, edits=[request]), strict=strict)
+    for entity in new:
+        console.print(f"created entity {plain(entity.id)} ({plain(entity.label)})")
+    outcome = report.edits[0]
     edit = outcome.edit
-    console.print(f"[green]{edit.id}[/green]: ({edit.subject}, {edit.relation}, {edit.object})")
+    console.print(f"{edit.id}: ({plain(edit.subject)}, {plain(edit.relation)}, {plain(edit.object)})", style="green")
     for fact in outcome.removed:
-        console.print(f"  supersedes ({fact.subject}, {fact.relation}, {fact.object})")
+        console.print(f"  supersedes ({plain(fact.subject)}, {plain(fact.relation)}, {plain(fact.object)})")
     for loser in outcome.superseded_edits:
         console.print(f"  conflict resolved: newer edit {edit.id} wins over {loser}")
     facts.close()
@@ -102,8 +104,8 @@ def retract(
     """Undo an edit: what it superseded comes back."""
     _, facts = open_store(store)
     edit = facts.retract(edit_id)
-    current = ", ".join(f.object for f in facts.objects(edit.subject, edit.relation)) or "nothing"
-    console.print(f"retracted {edit.id}; ({edit.subject}, {edit.relation}) is now: {current}")
+    current = ", ".join(plain(f.object) for f in facts.objects(edit.subject, edit.relation)) or "nothing"
+    console.print(f"retracted {edit.id}; ({plain(edit.subject)}, {plain(edit.relation)}) is now: {current}")
     facts.close()
 
 
@@ -116,16 +118,17 @@ def show(
     _, facts = open_store(store)
     found = resolve_entity(facts, entity, "entity")
     console.print(
-        f"[bold]{found.label}[/bold] ({found.id})"
-        + (f" aliases: {', '.join(found.aliases)}" if found.aliases else "")
+        f"{plain(found.label)} ({plain(found.id)})"
+        + (f" aliases: {', '.join(plain(a) for a in found.aliases)}" if found.aliases else ""),
+        style="bold",
     )
     table = Table("relation", "object", "origin", "edit")
     for fact in facts.facts_about(found.id):
         relation = facts.relation(fact.relation)
         target = facts.entity(fact.object)
         table.add_row(
-            relation.label if relation else fact.relation,
-            f"{target.label if target else fact.object} ({fact.object})",
+            plain(relation.label if relation else fact.relation),
+            f"{plain(target.label if target else fact.object)} ({plain(fact.object)})",
             fact.origin.value,
             fact.edit_id or "",
         )
@@ -143,21 +146,21 @@ def history(
     _, facts = open_store(store)
     found = resolve_entity(facts, subject, "subject")
     record = facts.history(found.id, resolve_relation(facts, relation))
-    console.print(f"base: {', '.join(record.base) or '(none)'}")
+    console.print(f"base: {', '.join(plain(o) for o in record.base) or '(none)'}")
     table = Table("edit", "time", "author", "object", "replaces", "status", "note")
     for e in record.edits:
         status = e.status.value + (f" by {e.superseded_by}" if e.superseded_by else "")
         table.add_row(
             e.id,
             e.time.isoformat(timespec="seconds"),
-            e.author,
-            e.object,
-            ", ".join(e.replaces),
-            status,
-            e.note,
+            plain(e.author),
+            plain(e.object),
+            plain(", ".join(e.replaces)),
+            plain(status),
+            plain(e.note),
         )
     console.print(table)
-    console.print(f"current: {', '.join(record.current) or '(none)'}")
+    console.print(f"current: {', '.join(plain(o) for o in record.current) or '(none)'}")
     facts.close()
 
 
@@ -176,7 +179,9 @@ def edits(
         raise InputError(f"unknown status {status!r}; use active, retracted or superseded") from exc
     table = Table("edit", "subject", "relation", "object", "status", "author", "source")
     for e in facts.edits(wanted):
-        table.add_row(e.id, e.subject, e.relation, e.object, e.status.value, e.author, e.source)
+        table.add_row(
+            e.id, plain(e.subject), plain(e.relation), plain(e.object), e.status.value, plain(e.author), plain(e.source)
+        )
     console.print(table)
     facts.close()
 
@@ -189,7 +194,10 @@ def conflicts(store: StoreOption = None) -> None:
     if not found:
         console.print("no conflicts")
     for c in found:
-        console.print(f"({c.subject}, {c.relation}): objects {', '.join(c.objects)}; {c.resolution}")
+        console.print(
+            f"({plain(c.subject)}, {plain(c.relation)}): objects {', '.join(plain(o) for o in c.objects)}; "
+            f"{plain(c.resolution, 400)}"
+        )
     facts.close()
 
 
@@ -198,7 +206,7 @@ def stats(store: StoreOption = None) -> None:
     """Counts of entities, relations, facts and edits."""
     settings, facts = open_store(store)
     s = facts.stats()
-    console.print(f"store: {settings.store_url}")
+    console.print(f"store: {plain(settings.store_url, 400)}")
     console.print(f"entities: {s.entities}\nrelations: {s.relations}\nbase facts: {s.base_facts}")
     console.print(f"current facts: {s.current_facts}\nedits: {s.edits or 'none'}")
     facts.close()
@@ -215,19 +223,23 @@ def import_(
             "(default: from the extension and the first line).",
         ),
     ] = None,
-    strict: Annotated[bool, typer.Option(help="Refuse edits that disagree with active edits.")] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Refuse edits that disagree with active edits, and relabelling known entities.")
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Import a file whole or not at all."""
     from kg.io import import_file
 
     _, facts = open_store(store)
-    with console.status(f"importing {path.name}"):
+    with console.status(f"importing {plain(path.name)}"):
         report = import_file(facts, path, fmt, strict)
     console.print(
         f"imported {report.entities} entities, {report.relations} relations, {report.facts} facts, "
-        f"{len(report.edits)} edits from {path}"
+        f"{len(report.edits)} edits from {plain(path, 400)}"
     )
+    for notice in report.notices():
+        console.print(f"note: {plain(notice, 600)}", style="yellow")
     if report.inferred:
         console.print(
             f"inferred the metadata of {len(report.inferred)} relation(s) without any "
@@ -253,7 +265,20 @@ def export(
 
     _, facts = open_store(store)
     count = export_file(facts, path, fmt)
-    console.print(f"wrote {count} records to {path}")
+    console.print(f"wrote {count} records to {plain(path, 400)}")
+    facts.close()
+
+
+@kg_app.command()
+def demo(store: StoreOption = None) -> None:
+    """Load the demo graph of countries (capitals, currencies, languages, borders) if the store is empty."""
+    from kg.demo import load_demo
+
+    _, facts = open_store(store)
+    added = load_demo(facts)
+    console.print(
+        f"demo graph: {added} facts added" if added else "store is not empty; demo graph not loaded"
+    )
     facts.close()
 
 
@@ -269,24 +294,11 @@ def relations_(
         if inferred and not relation.inferred:
             continue
         table.add_row(
-            relation.id,
-            relation.label,
+            plain(relation.id),
+            plain(relation.label),
             "yes" if relation.functional else "no",
-            relation.question_template,
+            plain(relation.question_template),
             "inferred" if relation.inferred else "given",
         )
     console.print(table)
-    facts.close()
-
-
-@kg_app.command()
-def demo(store: StoreOption = None) -> None:
-    """Load the demo graph of countries (capitals, currencies, languages, borders) if the store is empty."""
-    from kg.demo import load_demo
-
-    _, facts = open_store(store)
-    added = load_demo(facts)
-    console.print(
-        f"demo graph: {added} facts added" if added else "store is not empty; demo graph not loaded"
-    )
     facts.close()

@@ -77,11 +77,33 @@ class ImportBundle:
 
 
 @dataclass(frozen=True)
+class Relabel:
+    entity: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
 class ImportReport:
+    """What an import wrote, and what it changed or left out that the user should hear about."""
+
     entities: int
     relations: int
     facts: int
     edits: tuple[EditOutcome, ...]
+    relabelled: tuple[Relabel, ...] = ()
+    skipped: tuple[tuple[str, int], ...] = ()
+
+    def notices(self) -> list[str]:
+        """What the user should hear beyond the counts: relabelled entities and what was left out."""
+        found = [f"left out {n} {reason}" for reason, n in self.skipped]
+        if self.relabelled:
+            shown = "; ".join(f"{r.entity}: {r.old!r} -> {r.new!r}" for r in self.relabelled[:5])
+            more = f" and {len(self.relabelled) - 5} more" if len(self.relabelled) > 5 else ""
+            found.append(
+                f"relabelled {len(self.relabelled)} entities ({shown}{more}); each old label is kept as an alias"
+            )
+        return found
     inferred: tuple[str, ...] = ()  # ids of relations whose metadata this import inferred
 
 
@@ -357,8 +379,12 @@ class _Plan:
         return ident in self.new_entities or self.store.has_entity(ident)
 
     def add_bundle(self, bundle: ImportBundle, strict: bool) -> ImportReport:
+        relabelled = []
         for i, entity in enumerate(bundle.entities):
             _check_entity(entity, f"entity #{i + 1}")
+            relabel = self._relabel(entity, strict)
+            if relabel:
+                relabelled.append(relabel)
             self.new_entities.add(entity.id)
             self.add += schema.entity_quads(entity)
         for relation in bundle.relations:
@@ -378,7 +404,13 @@ class _Plan:
             facts += 1
         outcomes = [self._add_edit(request, strict, bundle.source) for request in bundle.edits]
         return ImportReport(
-            len(bundle.entities), len(bundle.relations), facts, tuple(outcomes), inferred=inferred
+            len(bundle.entities),
+            len(bundle.relations),
+            facts,
+            tuple(outcomes),
+            tuple(relabelled),
+            tuple(sorted(bundle.skipped.items())),
+            inferred,
         )
 
     def infer_relations(self, bundle: ImportBundle) -> tuple[str, ...]:
@@ -391,6 +423,24 @@ class _Plan:
             self.add += schema.relation_quads(relation)
         return tuple(sorted(unknown))
 
+    def _relabel(self, entity: Entity, strict: bool) -> Relabel | None:
+        """A stored entity given another label: the new one replaces it and the old stays as an alias,
+        so the entity keeps one label and the old name still finds it; strict mode refuses."""
+        if entity.id in self.new_entities:
+            return None
+        node = entity_iri(entity.id)
+        old = [o for _, _, o, _ in self.backend.quads(node, RDFS.label, None, SCHEMA_GRAPH)]
+        if not old or old == [Literal(entity.label)]:
+            return None
+        if strict:
+            raise InputError(
+                f"entity {entity.id!r} is labelled {str(old[0])!r} in the store but {entity.label!r} here; "
+                "import without --strict to relabel it (the old label is kept as an alias)"
+            )
+        self.remove += [(node, RDFS.label, o, SCHEMA_GRAPH) for o in old]
+        self.add += [(node, SKOS.altLabel, o, SCHEMA_GRAPH) for o in old]
+        return Relabel(entity.id, str(old[0]), entity.label)
+
     def _check_triple(self, s: str, r: str, o: str, where: str) -> None:
         self.relation(r)  # raises InputError for an unknown relation
         for ident, role in ((s, "subject"), (o, "object")):
@@ -399,6 +449,8 @@ class _Plan:
 
     def _add_edit(self, request: EditRequest, strict: bool, source: str) -> EditOutcome:
         where = f"edit ({request.subject}, {request.relation}, {request.object})"
+        for text in (request.subject, request.relation, request.object, request.note, request.author, request.source):
+            check_text(text, f"{where}: a field")
         if not request.subject or not self.entity_known(request.subject):
             raise InputError(f"{where}: the subject {request.subject!r} does not exist in the store")
         relation = self.relation(request.relation)
@@ -507,11 +559,22 @@ class _Plan:
         return ChangeSet(tuple(added), tuple(removed), revision, tuple(sorted(self.new_entities)))
 
 
+def check_text(value: str, what: str) -> None:
+    """Refuse text that is not valid Unicode: lone surrogates (from undecodable bytes) cannot be
+    stored, hashed or sent, and would fail later, far from where they came in."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"{what} is not valid text (undecodable bytes at character {exc.start}); fix its encoding") from exc
+
+
 def _check_entity(entity: Entity, where: str) -> None:
     if not isinstance(entity.id, str) or not entity.id.strip():
         raise InputError(f"{where}: empty entity id")
     if not isinstance(entity.label, str) or not entity.label.strip():
         raise InputError(f"{where} ({entity.id}): empty label; every entity needs a label")
+    for text in (entity.id, entity.label, *entity.aliases):
+        check_text(text, f"{where}: a name or id")
 
 
 def _check_relation(relation: Relation) -> None:
@@ -522,3 +585,5 @@ def _check_relation(relation: Relation) -> None:
         raise InputError(f"{where}: the statement template must contain {{subject}} and {{object}}")
     if "{subject}" not in relation.question_template:
         raise InputError(f"{where}: the question template must contain {{subject}}")
+    for text in (relation.id, relation.label, relation.statement_template, relation.question_template):
+        check_text(text, f"{where}: a label or template")

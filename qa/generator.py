@@ -21,6 +21,7 @@ from typing import Any
 from tqdm import tqdm
 
 from kg.errors import InputError
+from kg.files import write_text
 from kg.records import Entity
 from kg.relation_table import RelationEntry, RelationTable, derived_entry
 from kg.store import FactStore
@@ -283,8 +284,7 @@ def _round_robin(pools: list[list[list[Triple]]]) -> list[list[Triple]]:
 
 
 def write_cases(path: Path, cases: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(cases, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_text(path, json.dumps(cases, indent=1, ensure_ascii=False))
 
 
 def graph_store(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kg.files import write_text
+from kg.files import replacing, write_text
 from qa.metrics import METRIC_NAMES, CaseRecord, full_summary
 
 _TITLES = {
@@ -51,7 +51,7 @@ def write_reports(out: Path, summary: dict[str, Any], results: dict[str, list[Ca
         ),
     ]
     md = out / "summary.md"
-    md.write_text(markdown(summary), encoding="utf-8")
+    write_text(md, markdown(summary))
     written.append(md)
     written += plot(out, summary)
     return written
@@ -60,6 +60,11 @@ def write_reports(out: Path, summary: dict[str, Any], results: dict[str, list[Ca
 def _write_json(path: Path, data: Any) -> Path:
     write_text(path, json.dumps(data, indent=1, ensure_ascii=False))
     return path
+
+
+def _save(fig: Any, path: Path) -> None:
+    with replacing(path, ".png") as temp:
+        fig.savefig(temp, dpi=100, format="png")
 
 
 def _pct(value: float | None) -> str:
@@ -124,7 +129,7 @@ def plot(out: Path, summary: dict[str, Any]) -> list[Path]:
     ax.legend(fontsize=8)
     fig.tight_layout()
     paths.append(out / "accuracy_by_batch.png")
-    fig.savefig(paths[-1], dpi=100)
+    _save(fig, paths[-1])
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -142,6 +147,6 @@ def plot(out: Path, summary: dict[str, Any]) -> list[Path]:
     ax.legend(fontsize=7)
     fig.tight_layout()
     paths.append(out / "accuracy_by_hops.png")
-    fig.savefig(paths[-1], dpi=100)
+    _save(fig, paths[-1])
     plt.close(fig)
     return paths

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from kg.errors import InputError
+from kg.files import replacing
 from kg.store import FactStore, ImportBundle, ImportReport
 
 IMPORT_FORMATS = ("turtle", "nt", "nquads", "tsv", "relations", "relation-table", "mquake", "easyedit")
@@ -46,8 +47,7 @@ def _first_row(path: Path) -> list[str]:
 def read_bundle(store: FactStore, path: Path, fmt: str | None = None) -> ImportBundle:
     from kg.io import easyedit, tsv
 
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+    check_readable(path)
     fmt = detect_format(path, fmt)
     if fmt in ("turtle", "nt"):
         from kg.io.rdf_read import read_rdf
@@ -72,13 +72,23 @@ def read_bundle(store: FactStore, path: Path, fmt: str | None = None) -> ImportB
     raise InputError(f"unknown import format {fmt!r}; choose one of {', '.join(IMPORT_FORMATS)}")
 
 
+def check_readable(path: Path) -> None:
+    """Refuse what is not a regular file before anything reads it: a folder, a FIFO (which would
+    block forever), a device."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give the file to import")
+    if not path.is_file():
+        raise InputError(f"{path} is not a regular file (a pipe or a device); copy the data into a file first")
+
+
 def import_file(store: FactStore, path: Path, fmt: str | None = None, strict: bool = False) -> ImportReport:
     """Import one file whole or not at all."""
+    check_readable(path)
     if detect_format(path, fmt) == "nquads":
         from kg.io.rdf import restore_nquads
 
-        if not path.is_file():
-            raise InputError(f"{path}: no such file")
         restore_nquads(store, path)
         stats = store.stats()
         return ImportReport(stats.entities, stats.relations, stats.base_facts, ())
@@ -87,12 +97,31 @@ def import_file(store: FactStore, path: Path, fmt: str | None = None, strict: bo
 
 
 def export_file(store: FactStore, path: Path, fmt: str | None = None) -> int:
-    """Write the store in one format; returns how many records (triples, rows, edits) were written."""
-    from kg.io import rdf, tsv
+    """Write the store in one format; returns how many records (triples, rows, edits) were written.
 
+    The file is written beside the target and renamed over it only when complete, so a killed or
+    failed export leaves any earlier file (yesterday's backup) as it was.
+    """
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name to export to")
     fmt = fmt or {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".tsv": "tsv", ".json": "edits"}.get(
         path.suffix.lower(), ""
     )
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+    if not path.parent.is_dir():
+        raise InputError(f"{path.parent}: no such folder; create it first or export elsewhere")
+    try:
+        with replacing(path) as temp:
+            return _write(store, temp, fmt)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write {path}: {exc.strerror or exc}; nothing was written and any earlier file there is unchanged"
+        ) from exc
+
+
+def _write(store: FactStore, path: Path, fmt: str) -> int:
+    from kg.io import rdf, tsv
     if fmt in ("turtle", "nt"):
         return rdf.write_graph(store, path, fmt)
     if fmt == "nquads":
@@ -117,9 +146,7 @@ def export_file(store: FactStore, path: Path, fmt: str | None = None) -> int:
         relations = store.relations()
         tsv.write_relations_tsv(path, relations)
         return len(relations)
-    if fmt == "edits":
-        edits = store.edits()
-        records = [{**asdict(e), "time": e.time.isoformat(), "status": e.status.value} for e in edits]
-        path.write_text(json.dumps(records, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return len(records)
-    raise InputError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+    edits = store.edits()  # the "edits" format: the edit log as JSON
+    records = [{**asdict(e), "time": e.time.isoformat(), "status": e.status.value} for e in edits]
+    path.write_text(json.dumps(records, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return len(records)

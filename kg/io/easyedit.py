@@ -7,12 +7,12 @@ matched to entities by id, then by exact label or alias; an unknown new target b
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from kg.errors import InputError
+from kg.io.jsonfile import load_json
 from kg.records import EditRequest, Entity, Relation
 from kg.store import FactStore, ImportBundle
 
@@ -50,10 +50,7 @@ def resolve_entity(store: FactStore, text: str, pending: dict[str, Entity]) -> s
 
 
 def read_easyedit(path: Path, store: FactStore, author: str = "import") -> ImportBundle:
-    try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid JSON ({exc})") from exc
+    records = load_json(path)
     if isinstance(records, dict):
         records = [records]
     if not isinstance(records, list):

@@ -11,7 +11,6 @@ case and the key.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.errors import InputError
+from kg.io.jsonfile import load_json
 from kg.records import EditRequest, Entity
 from kg.relation_table import RelationTable
 from kg.store import ImportBundle
@@ -73,14 +73,7 @@ class CaseGraph:
 
 def load_json_cases(path: Path) -> list[dict[str, Any]]:
     """The raw case objects of an MQuAKE-format file (a JSON list of objects)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the file ({exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8 JSON") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc})") from exc
+    data = load_json(path)
     if not isinstance(data, list):
         raise InputError(f"{path}: an MQuAKE file is a JSON list of cases, found {type(data).__name__}")
     for i, raw in enumerate(data):

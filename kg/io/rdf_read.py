@@ -158,6 +158,14 @@ def _relation(
         labels[node],
         given["statement"],
         given["question"],
-        given.get("functional", "true").strip().lower() in ("true", "1"),
+        _functional(path, node, given.get("functional", "true")),
         given.get("wikidata"),
     )
+
+
+def _functional(path: Path, node: str, value: str) -> bool:
+    """kg:functional as an xsd:boolean; anything else is refused rather than read as either value."""
+    flag = value.strip().lower()
+    if flag not in ("true", "false", "1", "0"):
+        raise InputError(f"{path}: relation <{node}> has kg:functional {value!r}; use true or false")
+    return flag in ("true", "1")

@@ -7,7 +7,7 @@ cloze ("The capital of {} is"), question ("What is the capital of {}?"), functio
 
 from __future__ import annotations
 
-import csv
+import re
 from pathlib import Path
 
 from kg.errors import InputError
@@ -17,34 +17,64 @@ from kg.store import ImportBundle
 TRIPLE_COLUMNS = ("subject_id", "subject_label", "relation_id", "relation_label", "object_id", "object_label")
 
 
-def _rows(path: Path, width: int, what: str) -> list[tuple[int, list[str]]]:
+_UNESCAPE = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r", "\\#": "#"}
+_ESCAPED = re.compile(r"\\[\\tnr#]")
+
+
+def escape_cell(cell: str, first: bool = False) -> str:
+    """A cell as one line of TSV: backslash, tab, newline and carriage return as backslash escapes,
+    and a leading ``#`` in a line's first cell escaped so that it is not read as a comment."""
+    out = cell.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return "\\" + out if first and out.startswith("#") else out
+
+
+def unescape_cell(cell: str) -> str:
+    return _ESCAPED.sub(lambda m: _UNESCAPE[m.group()], cell)
+
+
+def _rows(path: Path, width: int, what: str) -> tuple[list[tuple[int, list[str]]], int]:
+    """The data rows of a TSV file with their line numbers, and how many comment lines it had.
+
+    Lines end at a newline only (a label may hold any other separator), a byte-order mark is
+    dropped, and cells are taken verbatim so that what kgedit exports imports back unchanged.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8") from exc
     rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.startswith("#"):
+    comments = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
             continue
-        cells = [cell.strip() for cell in line.split("\t")]
-        if number == 1 and cells[0].lower() in ("subject_id", "id", "relation_id"):
+        if line.startswith("#"):
+            comments += 1
+            continue
+        cells = [unescape_cell(cell) for cell in line.split("\t")]
+        if number == 1 and cells[0].strip().lower() in ("subject_id", "id", "relation_id"):
             continue  # a header row
         if len(cells) != width:
             raise InputError(
                 f"{path}, line {number}: expected {width} tab-separated columns ({what}), found {len(cells)}"
             )
-        empty = [i + 1 for i, cell in enumerate(cells) if not cell]
+        empty = [i + 1 for i, cell in enumerate(cells) if not cell.strip()]
         if empty:
             raise InputError(f"{path}, line {number}: column {empty[0]} is empty")
         rows.append((number, cells))
-    return rows
+    return rows, comments
+
+
+def _skipped(comments: int) -> dict[str, int]:
+    return {"comment lines (starting with '#')": comments} if comments else {}
 
 
 def read_triples_tsv(path: Path, source: str = "") -> ImportBundle:
     entities: dict[str, Entity] = {}
     facts = []
     relation_labels: dict[str, str] = {}
-    for number, (s, s_label, r, r_label, o, o_label) in _rows(path, 6, ", ".join(TRIPLE_COLUMNS)):
+    rows, comments = _rows(path, 6, ", ".join(TRIPLE_COLUMNS))
+    for number, (s, s_label, r, r_label, o, o_label) in rows:
         for ident, label in ((s, s_label), (o, o_label)):
             known = entities.get(ident)
             if known is not None and known.label != label:
@@ -59,6 +89,7 @@ def read_triples_tsv(path: Path, source: str = "") -> ImportBundle:
         facts=facts,
         source=source or f"import:{path.name}",
         relation_labels=relation_labels,
+        skipped=_skipped(comments),
     )
 
 
@@ -74,10 +105,9 @@ def relation_from_cloze(
 
 def read_relations_tsv(path: Path) -> ImportBundle:
     relations = []
-    for number, (ident, label, cloze, question, functional) in _rows(
-        path, 5, "id, label, cloze, question, functional"
-    ):
-        flag = functional.lower()
+    rows, comments = _rows(path, 5, "id, label, cloze, question, functional")
+    for number, (ident, label, cloze, question, functional) in rows:
+        flag = functional.strip().lower()
         if flag not in ("yes", "no", "true", "false", "1", "0"):
             raise InputError(f"{path}, line {number}: functional must be yes or no, found {functional!r}")
         relations.append(
@@ -85,17 +115,16 @@ def read_relations_tsv(path: Path) -> ImportBundle:
                 ident, label, cloze, question, flag in ("yes", "true", "1"), f"{path}, line {number}: "
             )
         )
-    return ImportBundle(relations=relations, source=f"import:{path.name}")
+    return ImportBundle(relations=relations, source=f"import:{path.name}", skipped=_skipped(comments))
+
+
+def _line(cells: list[str] | tuple[str, ...]) -> str:
+    return "\t".join(escape_cell(cell, first=i == 0) for i, cell in enumerate(cells))
 
 
 def write_triples_tsv(path: Path, rows: list[tuple[str, str, str, str, str, str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(
-            handle, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar="\\"
-        )
-        writer.writerow(TRIPLE_COLUMNS)
-        for row in rows:
-            writer.writerow([cell.replace("\t", " ").replace("\n", " ") for cell in row])
+    lines = ["\t".join(TRIPLE_COLUMNS)] + [_line(row) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="")
 
 
 def write_relations_tsv(path: Path, relations: list[Relation]) -> None:
@@ -103,5 +132,5 @@ def write_relations_tsv(path: Path, relations: list[Relation]) -> None:
     for r in relations:
         cloze = r.statement_template.split("{object}")[0].rstrip().replace("{subject}", "{}")
         question = r.question_template.replace("{subject}", "{}")
-        lines.append("\t".join([r.id, r.label, cloze, question, "yes" if r.functional else "no"]))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        lines.append(_line([r.id, r.label, cloze, question, "yes" if r.functional else "no"]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="")
