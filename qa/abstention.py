@@ -21,7 +21,7 @@ import numpy as np
 
 from kg.records import Relation
 from kg.relation_table import RelationTable
-from qa.chain_scorer import ChainScorer, QuestionView
+from qa.chain_scorer import ChainScorer
 from qa.paths import GraphView
 from qa.phrasing import aliases, content_words
 from qa.scorer_training import mask
@@ -80,32 +80,23 @@ def _words(relation: Relation) -> set[str]:
     return {w for name in aliases(relation) for w in content_words(name)}
 
 
-def absent_gap(scorer: ChainScorer, question: QuestionView, chain: list[Relation], absent: list[Relation]) -> float:
-    """How much more strongly the question mentions a relation the graph lacks than the weakest
-    relation of its best chain ("head of state" asked, "capital" walked): high means the graph
-    is answering another question than the one asked."""
-    if not absent or not chain:
-        return 0.0
-    asked = max(scorer.mention(question, r) for r in absent)
-    return asked - min(scorer.mention(question, r) for r in chain)
-
-
 @dataclass(frozen=True)
 class Calibration:
     threshold: float
-    gap: float
     answerable: int
     unanswerable: int
     kept: float  # share of answerable questions scoring at or above the threshold
     abstained: float  # share of unanswerable questions scoring below it
 
 
-def unanswerable_questions(view: GraphView, count: int, seed: int = 0) -> Iterator[tuple[str, str, tuple[int, int]]]:
+def unanswerable_questions(
+    view: GraphView, count: int, seed: int = 0, scorer: ChainScorer | None = None
+) -> Iterator[tuple[str, str, tuple[int, int]]]:
     """(question, start entity, span of its name): relations the graph lacks, phrased as answerable
     questions are, and attribute questions; half of the relation ones come after a real hop."""
     rng = random.Random(seed)
     composer = QuestionComposer(rng)
-    absent = absent_relations(view)
+    absent = absent_relations(view, scorer)
     starts = sorted(s for s in view.subjects() if view.out(s))
     made = 0
     while starts and made < count:
@@ -127,28 +118,20 @@ def unanswerable_questions(view: GraphView, count: int, seed: int = 0) -> Iterat
 
 
 def calibrate(scorer: ChainScorer, view: GraphView, count: int = 600, seed: int = 0) -> Calibration:
-    """The abstention thresholds for ``scorer`` on ``view`` (see the module docstring): first the
-    score floor, then the largest absent-relation gap above which answerable questions stay kept."""
+    """The abstention threshold for ``scorer`` on ``view`` (see the module docstring)."""
     view.refresh()
-    absent = absent_relations(view, scorer)
     answerable = ((e.question, e.start, e.span) for e in sample_examples(view, count, seed=seed + 7))
-    good, good_gap = _measure(scorer, view, answerable, absent)
-    bad, bad_gap = _measure(scorer, view, unanswerable_questions(view, count, seed=seed + 11), absent)
+    good = _scores(scorer, view, answerable)
+    bad = _scores(scorer, view, unanswerable_questions(view, count, seed=seed + 11, scorer=scorer))
     if not len(good):
         raise ValueError("the graph has no facts to compose answerable questions from")
     floor = _best_cut(good, bad, float(np.quantile(good, 1.0 - KEEP_ANSWERABLE)))
-    kept = good >= floor
-    # among what the floor keeps, a gap above this abstains; chosen the same way, on negated gaps
-    gap = -_best_cut(-good_gap[kept], -bad_gap[bad >= floor], float(np.quantile(-good_gap[kept], 1.0 - KEEP_ANSWERABLE)))
-    answered = (good >= floor) & (good_gap <= gap)
-    refused = (bad < floor) | (bad_gap > gap)
     result = Calibration(
-        floor, gap, len(good), len(bad), float(np.mean(answered)), float(np.mean(refused)) if len(bad) else 0.0
+        floor, len(good), len(bad), float(np.mean(good >= floor)), float(np.mean(bad < floor)) if len(bad) else 0.0
     )
     log.info(
-        "abstention: score floor %.3f, absent-relation gap %.3f: %.1f%% of %d answerable kept, %.1f%% of %d "
-        "unanswerable abstained",
-        floor, gap, 100 * result.kept, result.answerable, 100 * result.abstained, result.unanswerable,
+        "abstention threshold %.3f: %.1f%% of %d answerable kept, %.1f%% of %d unanswerable abstained",
+        floor, 100 * result.kept, result.answerable, 100 * result.abstained, result.unanswerable,
     )
     return result
 
@@ -165,17 +148,10 @@ def _best_cut(good: np.ndarray, bad: np.ndarray, ceiling: float) -> float:
     return float(best)
 
 
-def _measure(
-    scorer: ChainScorer, view: GraphView, items: Iterator[tuple[str, str, tuple[int, int]]], absent: list[Relation]
-) -> tuple[np.ndarray, np.ndarray]:
-    scores, gaps = [], []
+def _scores(scorer: ChainScorer, view: GraphView, items: Iterator[tuple[str, str, tuple[int, int]]]) -> np.ndarray:
+    found = []
     for question, start, span in items:
-        read = scorer.read_question(mask(question, span))
-        ranked = ranked_paths(scorer, view, read, start, keep=1)
-        if not ranked:
-            continue
-        path, score = ranked[0]
-        chain = [r for r in (view.relation(x) for x in path.relations) if r is not None]
-        scores.append(score)
-        gaps.append(absent_gap(scorer, read, chain, absent))
-    return np.asarray(scores, dtype=np.float64), np.asarray(gaps, dtype=np.float64)
+        ranked = ranked_paths(scorer, view, scorer.read_question(mask(question, span)), start, keep=1)
+        if ranked:
+            found.append(ranked[0][1])
+    return np.asarray(found, dtype=np.float64)

@@ -119,15 +119,11 @@ class ChainScorer:
         encoder: TextEncoder,
         weights: np.ndarray | None = None,
         abstain_below: float | None = None,
-        abstain_gap: float | None = None,
     ) -> None:
         self.cache = EmbeddingCache(encoder)
         self.weights = weights if weights is not None else np.zeros(len(FEATURES), dtype=np.float32)
         # a best chain scoring below this answers nothing (qa.abstention calibrates it); None: never abstain
         self.abstain_below = abstain_below
-        # ... and so does one whose question mentions a relation the graph lacks by this margin more
-        # strongly than the weakest relation of the chain (None: no such check)
-        self.abstain_gap = abstain_gap
         self._relation_vectors: dict[str, np.ndarray] = {}
 
     # ----- question-level ---------------------------------------------------------------------
@@ -285,7 +281,6 @@ class ChainScorer:
             "features": list(FEATURES),
             "weights": self.weights.tolist(),
             "abstain_below": self.abstain_below,
-            "abstain_gap": self.abstain_gap,
             **meta,
         }
         write_text(path, json.dumps(payload, indent=2))
@@ -298,10 +293,6 @@ class ChainScorer:
             raise ModelError(f"cannot read the chain scorer {path}: {exc}; rebuild it with 'kgedit train-qa'") from exc
         if payload.get("version") != VERSION or payload.get("features") != list(FEATURES):
             raise ModelError(f"{path} was made by another version of kgedit; rebuild it with 'kgedit train-qa'")
-        floor, gap = payload.get("abstain_below"), payload.get("abstain_gap")
-        return cls(
-            encoder,
-            np.asarray(payload["weights"], dtype=np.float32),
-            float(floor) if floor is not None else None,
-            float(gap) if gap is not None else None,
-        )
+        floor = payload.get("abstain_below")
+        weights = np.asarray(payload["weights"], dtype=np.float32)
+        return cls(encoder, weights, float(floor) if floor is not None else None)

@@ -22,9 +22,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from kg import conflicts
 from kg.errors import ModelError
-from kg.records import Fact, Origin, Relation
+from kg.records import Fact, Origin
 from kg.store import FactStore
-from qa.abstention import absent_gap, absent_relations
 from qa.chain_scorer import ARTEFACT, ChainScorer, TextEncoder
 from qa.paths import GraphView, Path
 from qa.scorer_training import mask
@@ -38,6 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_MENTIONS = 2
+MAX_NEAR_MENTIONS = 4  # misspelt or partial names may fit several homonyms: the chain score settles them
+NEAR_METHODS = frozenset({"fuzzy", "partial", "embedding"})
 CANDIDATES_PER_HOP = 5
 
 
@@ -102,15 +103,16 @@ class GraphPipeline:
         self.lm = lm
         self.name = name
         self.view = view or GraphView(store)
-        self._absent_list: list[Relation] = []
-        self._absent_for = -1
 
     def answer(self, question: str) -> Answer:
         began = time.perf_counter()
         self.view.refresh()
         trace = Trace(question, self.name)
-        mentions = [m for m in self.linker.link(question, limit=MAX_MENTIONS) if self.view.has_entity(m.entity_id)]
+        linked = self.linker.link(question, limit=MAX_NEAR_MENTIONS)
+        near = bool(linked) and all(getattr(m, "method", "") in NEAR_METHODS for m in linked)
+        mentions = [m for m in linked[: MAX_NEAR_MENTIONS if near else MAX_MENTIONS] if self.view.has_entity(m.entity_id)]
         trace.linked = list(dict.fromkeys(m.entity_id for m in mentions))
+        trace.links = [_link_note(m, self.view.label(m.entity_id)) for m in mentions]
         answer = self._answer(question, mentions, trace)
         trace.grounded = not answer.abstained and bool(trace.hops) and all(h.fact is not None for h in trace.hops)
         trace.seconds = time.perf_counter() - began
@@ -133,17 +135,6 @@ class GraphPipeline:
                 f"({chain} from {self.view.label(choice.path.start)}) scores {choice.score:.2f}, below the "
                 f"abstention threshold {floor:.2f} calibrated on composed questions",
             )
-        gap = self.scorer.abstain_gap
-        if gap is not None:
-            chain_relations = [r for r in (self.view.relation(x) for x in choice.path.relations) if r is not None]
-            asked = self.scorer.read_question(mask(question, (choice.mention.start, choice.mention.end)))
-            missing = absent_gap(self.scorer, asked, chain_relations, self._absent())
-            if missing > gap:
-                return _abstain(
-                    trace,
-                    f"the question asks for a relation the graph does not hold: it names one more clearly "
-                    f"(by {missing:.2f}) than any relation of the best chain ({chain})",
-                )
         text = self._walk(choice, trace)
         if choice.path.missing:
             relation = self.view.relation(choice.path.missing)
@@ -151,13 +142,6 @@ class GraphPipeline:
             why = f"the graph has no {name} for {self.view.label(choice.path.end)} (chain {chain})"
             return _abstain(trace, why, guess=text)
         return Answer(text, trace)
-
-    def _absent(self) -> list[Relation]:
-        """Relations of the relation table the graph has no fact of, recomputed when the schema grows."""
-        known = len(self.view.relations())
-        if self._absent_for != known:
-            self._absent_list, self._absent_for = absent_relations(self.view, self.scorer), known
-        return self._absent_list
 
     def choose(self, question: str, mentions: Sequence[MentionLike]) -> Choice | None:
         """Score every path from every linked entity; the best (path, entity) pair wins."""
@@ -254,6 +238,13 @@ class GraphPipeline:
         note = f"no fact for ({subject}, {relation.label}) in the graph: answered by the language model"
         trace.hops.append(Hop(question, answer, None, Origin.MODEL, path.missing, (), note))
         return answer
+
+
+def _link_note(mention: MentionLike, label: str) -> str:
+    """How a name of the question was matched, for the trace ("'Nairoby' -> Nairobi (fuzzy, 86%)")."""
+    method = getattr(mention, "method", "label")
+    score = float(getattr(mention, "score", 1.0))
+    return f"{mention.text!r} -> {label} ({method}, similarity {score:.0%})"
 
 
 def _abstain(trace: Trace, reason: str, guess: str = "") -> Answer:

@@ -142,7 +142,7 @@ def train_and_save(
 
     scorer, report = fit(view, encoder, count=count, seed=seed)
     calibration = calibrate(scorer, view, seed=seed)
-    scorer.abstain_below, scorer.abstain_gap = calibration.threshold, calibration.gap
+    scorer.abstain_below = calibration.threshold
     scorer.save(
         target,
         {

@@ -3,8 +3,9 @@
 Labels and aliases are matched first through a dictionary keyed by normalised token sequences
 (case, accents, punctuation, articles and the possessive "'s" do not matter), indexed by first token,
 so a question costs a few dictionary lookups per word whatever the number of entities. Overlapping
-matches are settled longest first. Only when the dictionary finds nothing, n-grams of the question are
-embedded and compared with the embedded entity names (an exact FAISS index, or IVF when large), which
+matches are settled longest first. When the dictionary finds nothing, near misses come next
+(:mod:`retrieval.fuzzy`: misspelt, partial and differently spelt names, by character similarity); only
+when those fail too, n-grams of the question are embedded and compared with the embedded entity names (an exact FAISS index, or IVF when large), which
 catches near misses such as misspellings and partial names.
 """
 
@@ -23,11 +24,13 @@ from kg.store import ChangeSet, FactStore
 from kg.vocab import KG, SCHEMA_GRAPH, entity_id
 from retrieval import vectors
 from retrieval.embedder import TextEncoder
+from retrieval.fuzzy import FuzzyNames
 from retrieval.normalize import STOPWORDS, Token, check_text, name_key, tokens
 
 log = logging.getLogger(__name__)
 
 LABEL, ALIAS, EMBEDDING = "label", "alias", "embedding"
+FUZZY, PARTIAL = "fuzzy", "partial"  # near misses (retrieval.fuzzy), tried before embeddings
 _SCORES = {LABEL: 1.0, ALIAS: 0.9}
 MIN_SIMILARITY = 0.8
 _MAX_NGRAM = 4
@@ -43,7 +46,7 @@ class Mention:
     start: int
     end: int
     score: float
-    method: str  # "label" | "alias" | "embedding"
+    method: str  # "label" | "alias" | "fuzzy" | "partial" | "embedding"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class EntityLinker:
         self._store: FactStore | None = None
         self._revision = 0
         self._maybe_new = False
+        self._fuzzy_names: FuzzyNames | None = None  # built on the first near-miss lookup
+        self._fuzzy_size = -1
 
     @classmethod
     def from_entities(cls, entities: Iterable[Entity], embedder: TextEncoder | None = None) -> EntityLinker:
@@ -100,6 +105,7 @@ class EntityLinker:
                 if known is not None:
                     self._drop_names(known)
                 self._entities[entity.id] = entity
+                self._fuzzy_names = None
                 names = [_Name(entity.id, entity.label, LABEL)]
                 names += [_Name(entity.id, alias, ALIAS) for alias in entity.aliases if alias != entity.label]
                 for name in names:
@@ -178,6 +184,8 @@ class EntityLinker:
             self._ensure_current()
             words = tokens(question)
             found = self._dictionary(question, words, limit)
+            if not found:
+                found = self._fuzzy(question, words, limit)
             if not found and self.embedder is not None and self._name_list:
                 found = self._nearest(self.embedder, question, words, limit)
         return found[:limit]
@@ -216,6 +224,21 @@ class EntityLinker:
             if len(mentions) >= limit:
                 break
         return mentions
+
+    def _fuzzy(self, question: str, words: list[Token], limit: int) -> list[Mention]:
+        """Misspelt, partial or differently spelt names (retrieval.fuzzy); homonyms all come back,
+        for the answering pipeline to settle by which one's facts fit the question."""
+        if self._fuzzy_names is None or self._fuzzy_size != len(self._names):
+            self._fuzzy_names = FuzzyNames(self._names)
+            self._fuzzy_size = len(self._names)
+        mentions: list[Mention] = []
+        for near in self._fuzzy_names.search(words, limit):
+            start, end = words[near.first].start, words[near.last - 1].end
+            for name in self._names.get(near.key, []):
+                entity = self._entities[name.entity_id]
+                score = near.similarity * _SCORES[name.method]
+                mentions.append(Mention(entity.id, entity.label, question[start:end], start, end, score, near.kind))
+        return sorted(mentions, key=lambda m: -m.score)[:limit]
 
     @staticmethod
     def _plausible(question: str, span: list[Token], names: list[_Name]) -> bool:
