@@ -108,6 +108,8 @@ def exposure_warning(settings: Settings, allow_remote: bool) -> str | None:
 def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
     env = dict(os.environ if environ is None else environ)
     home = Path(env.get("KGEDIT_HOME", "~/.kgedit")).expanduser()
+    if home.exists() and not home.is_dir():
+        raise InputError(f"KGEDIT_HOME={home} is a file, not a folder; point KGEDIT_HOME at a folder")
     settings = Settings(home=home)
     config_file = home / "config.toml"
     if config_file.exists():

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from kg.errors import InputError, ModelError
 from retrieval.embedding_cache import EmbeddingCache, text_key
+from retrieval.normalize import valid_unicode
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -132,6 +133,7 @@ class Embedder:
         """Float32 rows, L2-normalised, one per text; cached vectors are not recomputed."""
         if isinstance(texts, str):
             raise InputError("encode takes a list of texts, not one string")
+        texts = [valid_unicode(t) for t in texts]
         model = self._load()
         dim = self._dimension(model)
         out = np.zeros((len(texts), dim), dtype=np.float32)

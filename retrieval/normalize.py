@@ -62,6 +62,15 @@ def name_key(name: str) -> tuple[str, ...]:
     return tuple(token.text for token in tokens(name))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with lone surrogates (what undecodable input bytes become) replaced by U+FFFD, so
+    that tokenisers, hashes and JSON, which all need real Unicode, accept it."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def check_text(text: str, what: str = "text") -> str:
     """Refuse empty or over-long user text with a sentence that says what to do."""
     if not isinstance(text, str) or not text.strip():

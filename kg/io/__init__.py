@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -92,8 +95,25 @@ def import_file(store: FactStore, path: Path, fmt: str | None = None, strict: bo
         restore_nquads(store, path)
         stats = store.stats()
         return ImportReport(stats.entities, stats.relations, stats.base_facts, ())
-    bundle = read_bundle(store, path, fmt)
-    return store.import_bundle(bundle, strict=strict)
+    with paused_gc():
+        bundle = read_bundle(store, path, fmt)
+        return store.import_bundle(bundle, strict=strict)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while an import runs.
+
+    A million-triple import allocates millions of small objects that all live until it ends; the
+    collector would walk them again and again (a third of the import's time) and free nothing.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def export_file(store: FactStore, path: Path, fmt: str | None = None) -> int:
@@ -104,6 +124,8 @@ def export_file(store: FactStore, path: Path, fmt: str | None = None) -> int:
     """
     if path.is_dir():
         raise InputError(f"{path} is a folder; give a file name to export to")
+    if path.exists() and not path.is_file():
+        raise InputError(f"{path} is not a regular file (a pipe or a device); export to a file")
     fmt = fmt or {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".tsv": "tsv", ".json": "edits"}.get(
         path.suffix.lower(), ""
     )

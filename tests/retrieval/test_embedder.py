@@ -66,3 +66,9 @@ def test_a_damaged_cache_file_is_set_aside(tmp_path: Path, caplog: pytest.LogCap
 def test_a_single_string_is_refused(embedder: Embedder) -> None:
     with pytest.raises(InputError, match="list of texts"):
         embedder.encode("Paris")  # type: ignore[arg-type]
+
+
+def test_text_with_lone_surrogates_embeds_like_its_replacement(embedder: Embedder) -> None:
+    """Undecodable input bytes arrive as lone surrogates; they must not crash the tokeniser or the cache."""
+    vectors = embedder.encode(["capital of Fr\udcffance", "capital of Fr\ufffdance"])
+    assert np.allclose(vectors[0], vectors[1])

@@ -42,6 +42,7 @@ questions = st.one_of(
 @given(question=questions)
 @example(question="What is the capital of France?\x00 } ; DROP ALL ; {")
 @example(question="x" * 1_000_000)
+@example(question="What is the capital of Fr\udcffance?")
 @example(question="Who is the spouse of the head of government of <urn:x> ?p ?o")
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_hostile_questions_get_an_answer_or_a_clear_error_and_change_nothing(
