@@ -3,20 +3,34 @@
 pyoxigraph is used directly rather than through oxrdflib because it gives what the store needs:
 SPARQL with bound substitutions, and one atomic transaction per change set (a SPARQL Update request
 or ``extend``). One process owns a store directory; a second one gets a clear :class:`StoreError`.
+
+A large change set on disk (an import of :data:`BULK_QUADS` quads or more) does not go through one
+transaction, whose write batch grows with the data (a million triples took 690 s and 6 GB). It is
+bulk-loaded into a staging copy of the store beside it and swapped in by renaming folders
+(:mod:`kg.staging`), so it is still all-or-nothing: a kill before the swap leaves the old store, and
+the next open finishes or discards a swap that was cut short.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
+from tqdm import tqdm
 
+from kg import staging
 from kg.backend import Node, Quad, register_backend
 from kg.errors import InputError, StoreError
 from kg.sparql import bind
+
+log = logging.getLogger(__name__)
+
+BULK_QUADS = 100_000  # change sets this large are bulk-loaded into a staging copy and swapped in
+_CHUNK = 250_000
 
 
 def named(iri: str) -> ox.NamedNode:
@@ -56,10 +70,12 @@ class OxigraphStore:
     def __init__(self, url: str, path: Path | None) -> None:
         self.url = url
         self._lock = threading.RLock()
+        self._path = path
         try:
             if path is None:
                 self._store = ox.Store()
             else:
+                staging.recover(path)
                 path.mkdir(parents=True, exist_ok=True)
                 self._store = ox.Store(str(path))
         except OSError as exc:
@@ -110,8 +126,14 @@ class OxigraphStore:
         return int(rows[0]["n"])
 
     def apply(self, remove: Iterable[Quad] = (), add: Iterable[Quad] = ()) -> None:
-        removed = [self._quad(q) for q in remove]
-        added = [self._quad(q) for q in add]
+        terms: dict[Node, ox.NamedNode | ox.Literal] = {}
+        removed = [self._quad(q, terms) for q in remove]
+        add = add if isinstance(add, Sequence) else list(add)
+        if self._path is not None and len(add) >= BULK_QUADS:
+            with self._lock:
+                self._bulk_replace(set(removed), add, terms)
+            return
+        added = [self._quad(q, terms) for q in add]
         with self._lock:
             if not removed:
                 self._store.extend(added)  # one transaction, fast path for imports
@@ -124,6 +146,31 @@ class OxigraphStore:
                 parts.append("INSERT DATA { " + " ".join(_data(q) for q in added) + " }")
             self._store.update(" ;\n".join(parts))
 
+    def _bulk_replace(
+        self, removed: set[ox.Quad], add: Sequence[Quad], terms: dict[Node, ox.NamedNode | ox.Literal]
+    ) -> None:
+        """Copy the store without ``removed`` plus ``add`` into a staging folder, then swap it in."""
+        assert self._path is not None
+        target = staging.prepare(self._path)
+        log.info("bulk-loading %d quads into a staging copy of %s", len(add), self._path)
+        new = ox.Store(str(target))
+        try:
+            new.bulk_extend(q for q in self._store if q not in removed)
+            with tqdm(total=len(add), desc="writing", unit=" quads", unit_scale=True, disable=None) as bar:
+                for start in range(0, len(add), _CHUNK):
+                    chunk = add[start : start + _CHUNK]
+                    new.bulk_extend([self._quad(q, terms) for q in chunk])
+                    bar.update(len(chunk))
+            new.flush()
+        finally:
+            del new  # the last reference: pyoxigraph closes the folder (and its lock) at once
+        self._store.flush()
+        del self._store
+        try:
+            staging.swap(self._path)
+        finally:
+            self._store = ox.Store(str(self._path))
+
     def flush(self) -> None:
         with self._lock:
             self._store.flush()
@@ -134,9 +181,16 @@ class OxigraphStore:
             del self._store
 
     @staticmethod
-    def _quad(quad: Quad) -> ox.Quad:
+    def _quad(quad: Quad, terms: dict[Node, ox.NamedNode | ox.Literal]) -> ox.Quad:
+        """``terms`` memoises conversions: a change set repeats the same IRIs many times."""
         s, p, o, g = quad
-        return ox.Quad(named(s), named(p), to_ox(o), named(g))
+        try:
+            return ox.Quad(terms[s], terms[p], terms[o], terms[g])  # type: ignore[arg-type]
+        except KeyError:
+            for term in quad:
+                if term not in terms:
+                    terms[term] = to_ox(term)
+            return ox.Quad(terms[s], terms[p], terms[o], terms[g])  # type: ignore[arg-type]
 
 
 def _data(quad: ox.Quad) -> str:

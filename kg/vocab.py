@@ -6,6 +6,7 @@ The mapping is reversible and percent-encodes anything that is not safe in an IR
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 from rdflib import Namespace, URIRef
@@ -26,10 +27,13 @@ SCHEMA_GRAPH = URIRef(BASE_IRI + "graph/schema")
 _SAFE = "-._~:!$&'()*+,;=@"
 
 
+@lru_cache(maxsize=1 << 18)
 def _to_iri(namespace: Namespace, ident: str) -> URIRef:
+    """Memoised: an import names each entity dozens of times, and quoting is most of an IRI's cost."""
     return URIRef(str(namespace) + quote(ident, safe=_SAFE))
 
 
+@lru_cache(maxsize=1 << 18)
 def _from_iri(namespace: Namespace, iri: str) -> str:
     text = str(iri)
     prefix = str(namespace)

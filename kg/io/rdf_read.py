@@ -13,12 +13,17 @@ triples in seconds where rdflib's takes minutes and gigabytes.
 
 from __future__ import annotations
 
+import io
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, SKOS
+from tqdm import tqdm
 
 from kg.errors import InputError
 from kg.records import Entity, Relation
@@ -32,7 +37,7 @@ WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
 WIKIDATA_DIRECT = "http://www.wikidata.org/prop/direct/"
 _FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}
 _TYPE, _LABEL, _ALT = str(RDF.type), str(RDFS.label), str(SKOS.altLabel)
-_RELATION_CLASS = str(KG.Relation)
+_RELATION_CLASS, _WIKIDATA = str(KG.Relation), str(KG.wikidata)
 _RELATION_FIELDS = {
     str(KG.statementTemplate): "statement",
     str(KG.questionTemplate): "question",
@@ -64,11 +69,32 @@ def _local_id(iri: str, ours: str) -> str:
     return iri
 
 
-def _triples(path: Path, fmt: str) -> ox.QuadParser:
-    try:
-        return ox.parse(path=str(path), format=_FORMATS[fmt], base_iri=path.resolve().as_uri())
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"{path}: not valid {fmt}: {str(exc)[:400]}") from exc
+class _Progress(io.RawIOBase):
+    """A file whose reads move a progress bar (on stderr, only on a terminal) by the bytes read."""
+
+    def __init__(self, handle: io.BufferedReader, bar: tqdm) -> None:
+        self.handle, self.bar = handle, bar
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self.handle.readinto(buffer)
+        self.bar.update(count)
+        return count
+
+
+@contextmanager
+def _triples(path: Path, fmt: str) -> Iterator[ox.QuadParser]:
+    size = path.stat().st_size
+    with (
+        path.open("rb") as handle,
+        tqdm(
+            total=size, desc="reading", unit="B", unit_scale=True, disable=None if size > 1 << 20 else True
+        ) as bar,
+    ):
+        reader = io.BufferedReader(_Progress(handle, bar), 1 << 20)
+        yield ox.parse(reader, format=_FORMATS[fmt], base_iri=path.resolve().as_uri())
 
 
 def read_rdf(path: Path, fmt: str, store: FactStore | None = None) -> ImportBundle:
@@ -81,33 +107,34 @@ def read_rdf(path: Path, fmt: str, store: FactStore | None = None) -> ImportBund
     links: list[tuple[str, str, str]] = []
     skipped = {"literal-valued triples that are not labels or aliases": 0, "triples with blank nodes": 0}
     try:
-        for triple in _triples(path, fmt):
-            s, p, o = triple.subject, triple.predicate.value, triple.object
-            if not isinstance(s, ox.NamedNode) or isinstance(o, ox.BlankNode):
-                skipped["triples with blank nodes"] += 1
-                continue
-            subject = s.value
-            if isinstance(o, ox.NamedNode):
-                if p == _TYPE:
-                    if o.value == _RELATION_CLASS:
-                        relation_nodes.add(subject)
+        with _triples(path, fmt) as triples:
+            for triple in triples:
+                s, p, o = triple.subject, triple.predicate.value, triple.object
+                if not isinstance(s, ox.NamedNode) or isinstance(o, ox.BlankNode):
+                    skipped["triples with blank nodes"] += 1
+                    continue
+                subject = s.value
+                if isinstance(o, ox.NamedNode):
+                    if p == _TYPE:
+                        if o.value == _RELATION_CLASS:
+                            relation_nodes.add(subject)
+                    else:
+                        links.append((subject, p, o.value))
+                elif isinstance(o, ox.Literal):
+                    if p == _LABEL:
+                        if subject not in labels or not o.language or o.language == "en":
+                            labels[subject] = o.value
+                    elif p == _ALT:
+                        aliases.setdefault(subject, []).append(o.value)
+                    elif p == _WIKIDATA:
+                        wikidata[subject] = o.value
+                        relation_fields.setdefault(subject, {})["wikidata"] = o.value
+                    elif p in _RELATION_FIELDS:
+                        relation_fields.setdefault(subject, {})[_RELATION_FIELDS[p]] = o.value
+                    else:
+                        skipped["literal-valued triples that are not labels or aliases"] += 1
                 else:
-                    links.append((subject, p, o.value))
-            elif isinstance(o, ox.Literal):
-                if p == _LABEL:
-                    if subject not in labels or not o.language or o.language == "en":
-                        labels[subject] = o.value
-                elif p == _ALT:
-                    aliases.setdefault(subject, []).append(o.value)
-                elif p == str(KG.wikidata):
-                    wikidata[subject] = o.value
-                    relation_fields.setdefault(subject, {})["wikidata"] = o.value
-                elif p in _RELATION_FIELDS:
-                    relation_fields.setdefault(subject, {})[_RELATION_FIELDS[p]] = o.value
-                else:
-                    skipped["literal-valued triples that are not labels or aliases"] += 1
-            else:
-                skipped["triples with blank nodes"] += 1
+                    skipped["triples with blank nodes"] += 1
     except SyntaxError as exc:
         raise InputError(f"{path}: not valid {fmt}: {' '.join(str(exc).split())[:400]}") from exc
     except OSError as exc:

@@ -61,7 +61,7 @@ def test_kill_during_large_import_leaves_store_as_before(tmp_path: Path) -> None
     )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "writing"
-    time.sleep(0.5)  # the single transaction of ~450,000 quads takes several seconds
+    time.sleep(0.5)  # bulk-loading ~450,000 quads into the staging copy takes seconds
     child.send_signal(signal.SIGKILL)
     rest = child.stdout.read()
     child.wait()
