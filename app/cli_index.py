@@ -59,7 +59,7 @@ def rebuild(store: StoreOption = None) -> None:
 @index_app.command()
 def stats(store: StoreOption = None) -> None:
     """Size, kind (exact or IVF), measured recall, model and revision of the index."""
-    settings, facts = open_store(store)
+    settings, facts = open_store(store, read_only=True)
     try:
         _print_stats(open_index(settings, facts).stats())
     finally:
@@ -79,7 +79,7 @@ def search(
         if origin not in (Origin.EDIT.value, Origin.BASE.value):
             raise InputError(f"--origin must be 'edit' or 'base', got {origin!r}")
         wanted = Origin(origin)
-    settings, facts = open_store(store)
+    settings, facts = open_store(store, read_only=True)
     try:
         hits = open_index(settings, facts).search(text, k=k, origin=wanted)
     finally:
@@ -109,7 +109,7 @@ def link(
     store: StoreOption = None,
 ) -> None:
     """Which of the store's entities QUESTION mentions: labels and aliases first, then embeddings."""
-    settings, facts = open_store(store)
+    settings, facts = open_store(store, read_only=True)
     try:
         linker = EntityLinker.from_store(facts, embedder_for(settings) if embeddings else None)
         mentions = linker.link(question, limit=limit)

@@ -115,7 +115,7 @@ def show(
     store: StoreOption = None,
 ) -> None:
     """An entity's label, aliases and current facts, each with its origin."""
-    _, facts = open_store(store)
+    _, facts = open_store(store, read_only=True)
     found = resolve_entity(facts, entity, "entity")
     console.print(
         f"{plain(found.label)} ({plain(found.id)})"
@@ -143,7 +143,7 @@ def history(
     store: StoreOption = None,
 ) -> None:
     """Every value a fact has had: base objects and each edit with its status."""
-    _, facts = open_store(store)
+    _, facts = open_store(store, read_only=True)
     found = resolve_entity(facts, subject, "subject")
     record = facts.history(found.id, resolve_relation(facts, relation))
     console.print(f"base: {', '.join(plain(o) for o in record.base) or '(none)'}")
@@ -172,7 +172,7 @@ def edits(
     store: StoreOption = None,
 ) -> None:
     """The edit log, oldest first."""
-    _, facts = open_store(store)
+    _, facts = open_store(store, read_only=True)
     try:
         wanted = EditStatus(status) if status else None
     except ValueError as exc:
@@ -189,7 +189,7 @@ def edits(
 @kg_app.command()
 def conflicts(store: StoreOption = None) -> None:
     """Functional facts on which edits disagreed, and how the newer-edit-wins rule resolved them."""
-    _, facts = open_store(store)
+    _, facts = open_store(store, read_only=True)
     found = facts.conflicts()
     if not found:
         console.print("no conflicts")
@@ -204,7 +204,7 @@ def conflicts(store: StoreOption = None) -> None:
 @kg_app.command()
 def stats(store: StoreOption = None) -> None:
     """Counts of entities, relations, facts and edits."""
-    settings, facts = open_store(store)
+    settings, facts = open_store(store, read_only=True)
     s = facts.stats()
     console.print(f"store: {plain(settings.store_url, 400)}")
     console.print(f"entities: {s.entities}\nrelations: {s.relations}\nbase facts: {s.base_facts}")
@@ -263,7 +263,7 @@ def export(
     """Export the current graph, a full backup, or the edit log."""
     from kg.io import export_file
 
-    _, facts = open_store(store)
+    _, facts = open_store(store, read_only=True)
     count = export_file(facts, path, fmt)
     console.print(f"wrote {count} records to {plain(path, 400)}")
     facts.close()
@@ -288,7 +288,7 @@ def relations_(
     store: StoreOption = None,
 ) -> None:
     """Relations with their labels, question templates and functional flags; inferred ones are marked."""
-    _, facts = open_store(store)
+    _, facts = open_store(store, read_only=True)
     table = Table("relation", "label", "functional", "question", "origin")
     for relation in facts.relations():
         if inferred and not relation.inferred:

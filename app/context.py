@@ -22,7 +22,9 @@ def settings_for(store: str | None = None) -> Settings:
     return load_settings(store=store)
 
 
-def open_store(store: str | None = None) -> tuple[Settings, FactStore]:
+def open_store(store: str | None = None, read_only: bool = False) -> tuple[Settings, FactStore]:
+    """Settings and the store; ``read_only`` for commands that only read, so they also work while
+    the app holds the store."""
     settings = settings_for(store)
     settings.home.mkdir(parents=True, exist_ok=True)
-    return settings, FactStore.open(settings.store_url)
+    return settings, FactStore.open(settings.store_url, read_only)

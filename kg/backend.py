@@ -48,13 +48,18 @@ class TripleStore(Protocol):
 
 BackendFactory = Callable[[str], TripleStore]
 _REGISTRY: dict[str, BackendFactory] = {}
+_READERS: dict[str, BackendFactory] = {}
 
 
-def register_backend(scheme: str, factory: BackendFactory) -> None:
+def register_backend(scheme: str, factory: BackendFactory, reader: BackendFactory | None = None) -> None:
+    """``reader`` opens the store for a command that only reads, where that differs (an embedded
+    store another process holds can still be read from a snapshot)."""
     _REGISTRY[scheme] = factory
+    if reader is not None:
+        _READERS[scheme] = reader
 
 
-def open_backend(url: str) -> TripleStore:
+def open_backend(url: str, read_only: bool = False) -> TripleStore:
     """Open a store from a URL-like setting: ``memory:``, ``oxigraph:PATH``, ``sparql+http://...``."""
     import kg.oxigraph_backend  # noqa: F401  (registers memory: and oxigraph:)
     import kg.sparql_backend  # noqa: F401  (registers sparql+http: and sparql+https:)
@@ -63,4 +68,6 @@ def open_backend(url: str) -> TripleStore:
     if not sep or scheme not in _REGISTRY:
         known = ", ".join(sorted(f"{name}:" for name in _REGISTRY))
         raise InputError(f"unknown store URL {url!r}: it must start with one of {known}")
+    if read_only and scheme in _READERS:
+        return _READERS[scheme](url)
     return _REGISTRY[scheme](url)

@@ -67,22 +67,36 @@ def from_ox(term: object) -> Node:
 class OxigraphStore:
     """A :class:`kg.backend.TripleStore` over one pyoxigraph ``Store``."""
 
-    def __init__(self, url: str, path: Path | None) -> None:
+    def __init__(self, url: str, path: Path | None, read_only: bool = False) -> None:
         self.url = url
         self._lock = threading.RLock()
         self._path = path
+        self.read_only = False
         try:
             if path is None:
                 self._store = ox.Store()
             else:
-                staging.recover(path)
-                path.mkdir(parents=True, exist_ok=True)
-                self._store = ox.Store(str(path))
+                self._store = self._open_path(path, read_only)
         except OSError as exc:
             raise StoreError(
                 f"cannot open the store at {path}: {exc}. If another kgedit process (the app or a CLI "
                 "command) is using it, stop that process or go through the running app."
             ) from exc
+
+    def _open_path(self, path: Path, read_only: bool) -> ox.Store:
+        try:
+            staging.recover(path)
+            path.mkdir(parents=True, exist_ok=True)
+            store = ox.Store(str(path))
+        except OSError as exc:
+            if not (read_only and "lock" in str(exc).lower()):
+                raise
+            # RocksDB lets one process write; others may read a snapshot of it, WAL included.
+            log.info("%s is in use by another kgedit process; reading a snapshot of it", path)
+            self.read_only = True
+            return ox.Store.read_only(str(path))
+        _prune_logs(path)
+        return store
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[dict[str, Node]]:
         try:
@@ -126,6 +140,11 @@ class OxigraphStore:
         return int(rows[0]["n"])
 
     def apply(self, remove: Iterable[Quad] = (), add: Iterable[Quad] = ()) -> None:
+        if self.read_only:
+            raise StoreError(
+                "the store is in use by another kgedit process (the app?) and is open here only to read; "
+                "make this change in the running app, or stop it first"
+            )
         terms: dict[Node, ox.NamedNode | ox.Literal] = {}
         removed = [self._quad(q, terms) for q in remove]
         add = add if isinstance(add, Sequence) else list(add)
@@ -173,11 +192,13 @@ class OxigraphStore:
 
     def flush(self) -> None:
         with self._lock:
-            self._store.flush()
+            if not self.read_only:
+                self._store.flush()
 
     def close(self) -> None:
         with self._lock:
-            self._store.flush()
+            if not self.read_only:
+                self._store.flush()
             del self._store
 
     @staticmethod
@@ -193,6 +214,17 @@ class OxigraphStore:
             return ox.Quad(terms[s], terms[p], terms[o], terms[g])  # type: ignore[arg-type]
 
 
+_KEPT_LOGS = 2
+
+
+def _prune_logs(path: Path) -> None:
+    """RocksDB rotates its info log on every open (about 137 KB each) and keeps a thousand of them;
+    kgedit keeps the newest few, so a store used by many short commands does not fill with logs."""
+    old = sorted(path.glob("LOG.old.*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in old[_KEPT_LOGS:]:
+        stale.unlink(missing_ok=True)
+
+
 def _data(quad: ox.Quad) -> str:
     return f"GRAPH {quad.graph_name} {{ {quad.subject} {quad.predicate} {quad.object} }}"
 
@@ -203,14 +235,22 @@ def _open_memory(url: str) -> OxigraphStore:
     return OxigraphStore(url, None)
 
 
-def _open_disk(url: str) -> OxigraphStore:
+def _disk_path(url: str) -> Path:
     path = url.partition(":")[2]
     if path.startswith("//"):
         path = path[2:]
     if not path:
         raise InputError(f"store URL {url!r} names no directory; use 'oxigraph:/path/to/store'")
-    return OxigraphStore(url, Path(path).expanduser())
+    return Path(path).expanduser()
+
+
+def _open_disk(url: str) -> OxigraphStore:
+    return OxigraphStore(url, _disk_path(url))
+
+
+def _read_disk(url: str) -> OxigraphStore:
+    return OxigraphStore(url, _disk_path(url), read_only=True)
 
 
 register_backend("memory", _open_memory)
-register_backend("oxigraph", _open_disk)
+register_backend("oxigraph", _open_disk, reader=_read_disk)

@@ -122,8 +122,10 @@ class FactStore:
         self._next_seq: int | None = None
 
     @classmethod
-    def open(cls, url: str) -> FactStore:
-        return cls(open_backend(url))
+    def open(cls, url: str, read_only: bool = False) -> FactStore:
+        """``read_only`` is for commands that only read: they work while another process (the app)
+        holds an embedded store, from a snapshot of it, and any write is refused."""
+        return cls(open_backend(url, read_only))
 
     def close(self) -> None:
         self.backend.close()
