@@ -13,10 +13,12 @@ the next open finishes or discards a swap that was cut short.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
@@ -71,6 +73,7 @@ class OxigraphStore:
         self.url = url
         self._lock = threading.RLock()
         self._path = path
+        self._claim: IO[str] | None = None
         self.read_only = False
         try:
             if path is None:
@@ -84,17 +87,28 @@ class OxigraphStore:
             ) from exc
 
     def _open_path(self, path: Path, read_only: bool) -> ox.Store:
-        try:
-            staging.recover(path)
-            path.mkdir(parents=True, exist_ok=True)
-            store = ox.Store(str(path))
-        except OSError as exc:
-            if not (read_only and "lock" in str(exc).lower()):
-                raise
+        """Open the store for writing when no other process holds it, else (for a reader) a snapshot.
+
+        The claim is a lock file beside the store folder, held while the store is open: the folder
+        itself is renamed by a bulk import's swap, and a second process must neither recover nor
+        open a store that another one is swapping.
+        """
+        claim = _claim(path)
+        if claim is None:
+            if not read_only:
+                raise OSError(f"{path} is locked by another process")
             # RocksDB lets one process write; others may read a snapshot of it, WAL included.
             log.info("%s is in use by another kgedit process; reading a snapshot of it", path)
             self.read_only = True
             return ox.Store.read_only(str(path))
+        try:
+            staging.recover(path)
+            path.mkdir(parents=True, exist_ok=True)
+            store = ox.Store(str(path))
+        except BaseException:
+            claim.close()
+            raise
+        self._claim = claim
         _prune_logs(path)
         return store
 
@@ -200,6 +214,9 @@ class OxigraphStore:
             if not self.read_only:
                 self._store.flush()
             del self._store
+            if self._claim is not None:
+                self._claim.close()  # releases the lock
+                self._claim = None
 
     @staticmethod
     def _quad(quad: Quad, terms: dict[Node, ox.NamedNode | ox.Literal]) -> ox.Quad:
@@ -212,6 +229,18 @@ class OxigraphStore:
                 if term not in terms:
                     terms[term] = to_ox(term)
             return ox.Quad(terms[s], terms[p], terms[o], terms[g])  # type: ignore[arg-type]
+
+
+def _claim(path: Path) -> IO[str] | None:
+    """An exclusive lock on ``STORE.lock`` beside the store, or None when another process has it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.with_name(path.name + ".lock").open("a", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
 
 
 _KEPT_LOGS = 2

@@ -110,3 +110,21 @@ def test_store_keeps_only_a_few_rocksdb_logs_over_many_commands(tmp_path: Path) 
     for _ in range(12):
         FactStore.open(url).close()
     assert len(list((tmp_path / "store").glob("LOG*"))) <= 3
+
+
+def test_a_reader_never_touches_an_import_that_the_holder_is_staging(tmp_path: Path) -> None:
+    """Recovering a cut-short bulk import is only for the process that holds the store: a reader
+    arriving mid-import must not discard the staging copy being written."""
+    url = f"oxigraph:{tmp_path / 'store'}"
+    holder = FactStore.open(url)
+    holder.import_bundle(tiny_world())
+    staging = tmp_path / "store.staging"
+    staging.mkdir()
+    (staging / "being-written").write_text("x", encoding="utf-8")
+    reader = FactStore.open(url, read_only=True)
+    assert reader.entity("Q142") is not None
+    assert (staging / "being-written").exists()
+    reader.close()
+    holder.close()
+    FactStore.open(url).close()  # the next owner discards the unfinished copy
+    assert not staging.exists()
