@@ -13,6 +13,7 @@ import typer
 
 from app.config import Settings
 from app.context import StoreOption, open_store, settings_for
+from app.display import lines, plain
 from editors.methods import DEFAULT_STATS_TOKENS, METHODS
 from kg.errors import InputError
 from kg.records import EditStatus
@@ -101,7 +102,7 @@ def propagate(
     path = folder.add(delta)
     typer.echo(f"{method.upper()} wrote {len(requests)} edit(s) into {lm.name}: {path.name}")
     for request in requests:
-        typer.echo(f"  {request.edit_id}: {request.prompt} -> {request.target_new}")
+        typer.echo(f"  {request.edit_id}: {plain(request.prompt)} -> {plain(request.target_new)}")
 
 
 def revert(
@@ -158,7 +159,7 @@ def ask(
     editor = WeightEditor(lm, settings.cache_dir)
     with editor.applied(*(WeightDelta.load(p) for p in paths)):
         answer = lm.generate(prompt, max_new_tokens=max_new_tokens, stop=("\n",))
-    typer.echo(f"{prompt}{answer}")
+    typer.echo(lines(f"{prompt}{answer}"))
     typer.echo(f"[{lm.name}, {len(paths)} delta(s)]", err=True)
 
 
