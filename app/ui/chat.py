@@ -11,12 +11,13 @@ from typing import Any
 
 import gradio as gr
 
-from app.ui.common import badge, guarded
+from app.ui.common import badge, guarded, md_text
 from app.ui.services import Services
 from kg.errors import InputError
 from qa.trace import CANNOT_ANSWER, Answer, Hop
 
 CHAT_SYSTEMS = ("auto", "graph", "mello")
+ASK_HANDLERS = 16  # questions waiting on their lane at once; more wait in Gradio's queue
 
 
 def available_systems() -> list[str]:
@@ -38,19 +39,19 @@ def hop_fact_text(services: Services, hop: Hop) -> str:
 
 
 def chain_markdown(services: Services, answer: Answer) -> str:
-    """The compact chain under an answer in the chat transcript."""
-    lines = [f"**{answer.text or 'no answer'}**" if not answer.abstained else f"**{CANNOT_ANSWER}**"]
+    """The compact chain under an answer in the chat transcript (Markdown: every user text escaped)."""
+    lines = [f"**{md_text(answer.text or 'no answer')}**" if not answer.abstained else f"**{CANNOT_ANSWER}**"]
     if answer.abstained and answer.guess:
-        lines.append(f"_Language model guess (not from the graph): {answer.guess}_")
+        lines.append(f"_Language model guess (not from the graph): {md_text(answer.guess)}_")
     for i, hop in enumerate(answer.trace.hops, 1):
         fact = hop_fact_text(services, hop)
         edit_id = hop.fact.edit_id if hop.fact else None
         lines.append(
-            f"{i}. {hop.question} → **{hop.answer}** {badge(hop.origin.value, edit_id)}"
-            + (f"  \n   _{fact}_" if fact else "")
+            f"{i}. {md_text(hop.question)} → **{md_text(hop.answer)}** {badge(hop.origin.value, edit_id)}"
+            + (f"  \n   _{md_text(fact)}_" if fact else "")
         )
     if not answer.trace.grounded and answer.trace.reason:
-        lines.append(f"_Not fully grounded in the graph: {answer.trace.reason}_")
+        lines.append(f"_Not fully grounded in the graph: {md_text(answer.trace.reason)}_")
     return "\n".join(lines)
 
 
@@ -125,19 +126,28 @@ def build_chat_tab(services: Services) -> dict[str, Any]:
             raise InputError("type a question first")
         if name not in available_systems():
             raise InputError(f"unknown system {name!r}; choose one of {', '.join(available_systems())}")
-        progress(0.1, desc=f"preparing the {name} system (models load on the first question)")
-        system_impl = services.system(name)
-        progress(0.5, desc="answering")
-        answer = system_impl.answer(text)
+        services.questions.check(text)
+        progress(0.1, desc=f"answering with the {name} system (models load on the first question)")
+        answer = services.questions.run(text, lambda: services.system(name).answer(text))
         progress(1.0)
         messages = list(history or []) + [
-            {"role": "user", "content": text},
+            {"role": "user", "content": md_text(text)},
             {"role": "assistant", "content": chain_markdown(services, answer)},
         ]
         return messages, chain_html(services, answer), answer.to_dict(), ""
 
     outputs = [chatbot, chain, trace_json, question]
-    ask_btn.click(ask, [question, chatbot, system], outputs, api_name="ask")
-    question.submit(ask, [question, chatbot, system], outputs, api_visibility="private")
+    # Handlers only wait for services.questions, which bounds the real work; see app/ui/admission.py.
+    ask_btn.click(
+        ask, [question, chatbot, system], outputs, api_name="ask", concurrency_limit=ASK_HANDLERS, concurrency_id="ask"
+    )
+    question.submit(
+        ask,
+        [question, chatbot, system],
+        outputs,
+        api_visibility="private",
+        concurrency_limit=ASK_HANDLERS,
+        concurrency_id="ask",
+    )
     clear.click(lambda: ([], "", None), None, [chatbot, chain, trace_json], api_visibility="private")
     return {}

@@ -16,10 +16,20 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
+from app.ui.markup import md_text
 from app.ui.services import Services, user_message
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
+__all__ = [
+    "BADGE_CSS",
+    "badge",
+    "entity_picker",
+    "guarded",
+    "md_text",
+    "refreshed_entities",
+    "relation_picker",
+]
 
 BADGE_CSS = """
 .kg-badge {display:inline-block; padding:0 .45em; border-radius:.6em; font-size:.8em; font-weight:600;}
@@ -38,7 +48,8 @@ def guarded(fn: F) -> F:
     def fail(exc: Exception) -> gr.Error:
         if not isinstance(exc, gr.Error):
             log.warning("%s failed: %s", fn.__name__, exc, exc_info=not _is_user_error(exc))
-            return gr.Error(user_message(exc), print_exception=False)
+            # Gradio renders a toast's message as HTML: a label quoted in the sentence stays text.
+            return gr.Error(html.escape(user_message(exc), quote=False), print_exception=False)
         return exc
 
     if inspect.isgeneratorfunction(fn):

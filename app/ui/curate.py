@@ -15,7 +15,7 @@ import gradio as gr
 import pandas as pd
 
 from app.cli_kg import new_entity_id
-from app.ui.common import entity_picker, guarded, relation_picker
+from app.ui.common import entity_picker, guarded, md_text, relation_picker
 from app.ui.impact import preview_edit, render_preview
 from app.ui.services import WRITE_GROUP, Services
 from kg.errors import InputError
@@ -98,8 +98,8 @@ def conflicts_markdown(services: Services) -> str:
     if not found:
         return "No conflicts between edits."
     return "\n".join(
-        f"- {services.label(c.subject)} · {services.relation_label(c.relation)}: {', '.join(services.label(o) for o in c.objects)}; "
-        f"{c.resolution}"
+        f"- {md_text(services.label(c.subject))} · {md_text(services.relation_label(c.relation))}: "
+        f"{md_text(', '.join(services.label(o) for o in c.objects))}; {md_text(c.resolution)}"
         for c in found
     )
 
@@ -224,12 +224,15 @@ def build_curate_tab(services: Services) -> dict[str, Any]:
             )
         e = outcome.edit
         lines = [
-            f"**Committed {e.id}**: {services.label(e.subject)} · {rel.label} → {services.label(e.object)}"
+            f"**Committed {md_text(e.id)}**: {md_text(services.label(e.subject))} · {md_text(rel.label)} → "
+            f"{md_text(services.label(e.object))}"
         ]
         if is_new:
-            lines.append(f"- created entity {services.label(object_id)} ({object_id})")
-        lines += [f"- supersedes {services.label(f.object)}" for f in outcome.removed]
-        lines += [f"- conflict resolved: {e.id} wins over {loser}" for loser in outcome.superseded_edits]
+            lines.append(f"- created entity {md_text(services.label(object_id))} ({md_text(object_id)})")
+        lines += [f"- supersedes {md_text(services.label(f.object))}" for f in outcome.removed]
+        lines += [
+            f"- conflict resolved: {md_text(e.id)} wins over {md_text(loser)}" for loser in outcome.superseded_edits
+        ]
         return (
             "\n".join(lines),
             facts_frame(services, subj.id),
@@ -245,7 +248,10 @@ def build_curate_tab(services: Services) -> dict[str, Any]:
         with services.write_lock:
             edit = services.store.retract(ident)
         now = ", ".join(services.label(f.object) for f in services.store.objects(edit.subject, edit.relation))
-        text = f"**Retracted {edit.id}**; {services.label(edit.subject)} · {services.relation_label(edit.relation)} is now: {now or 'no value'}"
+        text = (
+            f"**Retracted {md_text(edit.id)}**; {md_text(services.label(edit.subject))} · "
+            f"{md_text(services.relation_label(edit.relation))} is now: {md_text(now or 'no value')}"
+        )
         return text, gr.update(choices=active_edit_choices(services), value=None)
 
     @guarded
@@ -266,8 +272,9 @@ def build_curate_tab(services: Services) -> dict[str, Any]:
             for e in record.edits
         ]
         text = (
-            f"{subj.label} · {rel.label}: base {', '.join(services.label(o) for o in record.base) or '(none)'}; "
-            f"current {', '.join(services.label(o) for o in record.current) or '(none)'}; {len(rows)} edits"
+            f"{md_text(subj.label)} · {md_text(rel.label)}: "
+            f"base {md_text(', '.join(services.label(o) for o in record.base) or '(none)')}; "
+            f"current {md_text(', '.join(services.label(o) for o in record.current) or '(none)')}; {len(rows)} edits"
         )
         return text, pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
@@ -286,7 +293,7 @@ def build_curate_tab(services: Services) -> dict[str, Any]:
         progress(1.0)
         return (
             f"Imported {report.entities} entities, {report.relations} relations, {report.facts} facts and "
-            f"{len(report.edits)} edits from {path.name}."
+            f"{len(report.edits)} edits from {md_text(path.name)}."
         )
 
     @guarded

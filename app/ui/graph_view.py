@@ -116,7 +116,7 @@ def draw(
     nx.draw_networkx_labels(
         graph,
         positions,
-        labels={n: _short(labels.get(n, n)) for n in graph.nodes},
+        labels={n: _literal(_short(labels.get(n, n))) for n in graph.nodes},
         ax=ax,
         font_size=9,
         bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
@@ -124,7 +124,7 @@ def draw(
     nx.draw_networkx_edge_labels(
         graph,
         positions,
-        edge_labels={k: " / ".join(sorted(set(v))) for k, v in edge_text.items()},
+        edge_labels={k: _literal(" / ".join(sorted(set(v)))) for k, v in edge_text.items()},
         ax=ax,
         font_size=7,
         font_color="#2c3e50",
@@ -133,7 +133,7 @@ def draw(
     title = f"{labels.get(hood.center, hood.center)}: {len(hood.facts)} facts"
     if hood.truncated:
         title += f" (+{hood.truncated} not drawn)"
-    ax.set_title(title + "   red = edited fact", fontsize=11)
+    ax.set_title(_literal(title) + "   red = edited fact", fontsize=11)
     ax.axis("off")
     ax.margins(0.08)
     fig.tight_layout()
@@ -162,6 +162,12 @@ def _layout(graph: nx.DiGraph, center: str) -> dict[str, Any]:
     if len(shells) == 1:
         return {center: (0.0, 0.0)}
     return dict(nx.shell_layout(graph, nlist=shells, rotate=0.3))
+
+
+def _literal(text: str) -> str:
+    """A label as matplotlib should draw it: ``$`` would start mathtext, and a bad formula fails the
+    whole picture; control characters become spaces."""
+    return "".join(" " if ord(c) < 32 or 0x7F <= ord(c) < 0xA0 else c for c in text).replace("$", r"\$")
 
 
 def _short(text: str, width: int = 18) -> str:

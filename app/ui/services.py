@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.config import Settings
+from app.ui.admission import QuestionLanes
 from kg.errors import InputError, KgeditError
 from kg.records import Entity, Relation
 from kg.store import FactStore
@@ -59,6 +60,7 @@ class Services:
         self._catalogue_lock = threading.Lock()
         self._systems: dict[str, System] = {}
         self._system_lock = threading.Lock()
+        self.questions = QuestionLanes(settings)
 
     # ----- entities and relations ------------------------------------------------------------
 
