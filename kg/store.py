@@ -96,12 +96,13 @@ class ImportReport:
 
     def notices(self) -> list[str]:
         """What the user should hear beyond the counts: relabelled entities and what was left out."""
-        found = [f"left out {n} {reason}" for reason, n in self.skipped]
+        found = [f"left out {reason}: {n}" for reason, n in self.skipped]
         if self.relabelled:
             shown = "; ".join(f"{r.entity}: {r.old!r} -> {r.new!r}" for r in self.relabelled[:5])
             more = f" and {len(self.relabelled) - 5} more" if len(self.relabelled) > 5 else ""
             found.append(
-                f"relabelled {len(self.relabelled)} entities ({shown}{more}); each old label is kept as an alias"
+                f"relabelled {len(self.relabelled)} {'entity' if len(self.relabelled) == 1 else 'entities'} "
+                f"({shown}{more}); each old label is kept as an alias"
             )
         return found
     inferred: tuple[str, ...] = ()  # ids of relations whose metadata this import inferred

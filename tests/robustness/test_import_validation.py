@@ -53,7 +53,7 @@ def test_a_new_label_for_a_known_entity_is_reported_and_keeps_one_label(world: F
     path.write_text("Q142\tRépublique française\tP36\tcapital\tQ90\tParis\n", encoding="utf-8")
     report = import_file(world, path)
     assert [(r.entity, r.old, r.new) for r in report.relabelled] == [("Q142", "France", "République française")]
-    assert any("relabelled 1 entities" in n for n in report.notices())
+    assert any("relabelled 1 entity (Q142: 'France' -> 'République française')" in n for n in report.notices())
     france = world.entity("Q142")
     assert france is not None and france.label == "République française"
     assert "France" in france.aliases
@@ -76,7 +76,7 @@ def test_comment_lines_are_counted_and_an_escaped_hash_id_is_data(world: FactSto
     )
     report = import_file(world, path)
     assert world.entity("#7") is not None and world.entity("#7").label == "Seven"  # type: ignore[union-attr]
-    assert report.notices() == ["left out 2 comment lines (starting with '#')"]
+    assert report.notices() == ["left out comment lines (starting with '#'): 2"]
 
 
 def test_turtle_blank_nodes_are_counted_not_dropped_silently(world: FactStore, tmp_path: Path) -> None:
@@ -88,7 +88,7 @@ def test_turtle_blank_nodes_are_counted_not_dropped_silently(world: FactStore, t
     )
     report = import_file(world, path)
     assert report.facts == 1
-    assert any("3 triples with blank nodes" in n for n in report.notices()), report.notices()
+    assert any("triples with blank nodes" in n and n.endswith(": 3") for n in report.notices()), report.notices()
 
 
 @pytest.mark.parametrize("value", ['"maybe"', '"yes please"', '"2"'])
