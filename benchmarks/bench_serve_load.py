@@ -1,0 +1,207 @@
+"""Load on the served app: short ``/ask`` calls alone, then the same with one 4,000-character question
+in flight, then with three sent at once. Prints p50, p95 and the largest latency of the short
+questions, their errors, and what became of the long ones.
+
+Loopback only and bounded: the app is served in this process on 127.0.0.1 (a free port) over an
+in-memory demo graph; each run sends a fixed number of requests, each with a timeout, and the whole
+run stops after ``--limit-seconds`` whatever happens. The models are warmed first (a short and a long
+question), so the figures are answering, not loading.
+
+    OMP_NUM_THREADS=2 HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_serve_load.py --requests 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from app.ui.services import Services
+
+SHORT_QUESTIONS = [  # all answered from the demo graph, so the short runs time the graph path
+    "What is the capital of France?",
+    "What is the currency of the country where Paris is located?",
+    "What is the capital of Germany?",
+    "What is the capital of Italy?",
+]
+LONG_QUESTION = ("Who is the spouse of the head of government of " * 90)[:4000]
+REQUEST_SECONDS = 120.0
+
+
+@dataclass
+class Run:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    long_seconds: float | None = None
+    long_outcome: str = ""
+
+    def p(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "requests": len(self.latencies) + len(self.errors),
+            "errors": len(self.errors),
+            "p50_s": round(self.p(0.5), 3),
+            "p95_s": round(self.p(0.95), 3),
+            "max_s": round(max(self.latencies, default=float("nan")), 3),
+            "mean_s": round(statistics.fmean(self.latencies), 3) if self.latencies else None,
+            "long_s": None if self.long_seconds is None else round(self.long_seconds, 3),
+            "long_outcome": self.long_outcome,
+        }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def served_app(home: Path) -> Iterator[tuple[str, Services]]:
+    """The real app over the demo graph on 127.0.0.1, closed on exit."""
+    from app.config import load_settings
+    from app.ui import build_app, launch_options
+    from kg.demo import load_demo
+    from kg.store import FactStore
+
+    settings = load_settings({"KGEDIT_HOME": str(home)}, host="127.0.0.1", port=free_port())
+    store = FactStore.open("memory:")
+    load_demo(store)
+    services = Services(settings, store)
+    blocks = build_app(services)
+    blocks.queue(default_concurrency_limit=2).launch(
+        **launch_options(settings), prevent_thread_lock=True, quiet=True
+    )
+    try:
+        yield f"http://127.0.0.1:{settings.port}", services
+    finally:
+        blocks.close()
+        store.close()
+
+
+def ask(url: str, question: str, system: str = "auto") -> tuple[float, str | None]:
+    """Seconds to the answer over plain HTTP (Gradio's call API), and the error text if it failed."""
+    began = time.monotonic()
+    try:
+        posted = requests.post(
+            f"{url}/gradio_api/call/ask", json={"data": [question, [], system]}, timeout=30
+        )
+        posted.raise_for_status()
+        event_id = posted.json()["event_id"]
+        with requests.get(
+            f"{url}/gradio_api/call/ask/{event_id}", stream=True, timeout=REQUEST_SECONDS
+        ) as stream:
+            event = ""
+            for raw in stream.iter_lines():
+                line = raw.decode("utf-8", "replace")
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    data = line.split(":", 1)[1].strip()
+                    seconds = time.monotonic() - began
+                    return seconds, None if event == "complete" else f"error event: {data[:200]}"
+        return time.monotonic() - began, "stream ended without an answer"
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        return time.monotonic() - began, f"{type(exc).__name__}: {exc}"
+
+
+def wait_for_long_question(services: Services, seconds: float = 10.0) -> None:
+    """Until the long question holds its lane (or a fixed pause where the app has no lanes)."""
+    lanes = getattr(services, "questions", None)
+    if lanes is None:
+        time.sleep(0.5)
+        return
+    deadline = time.monotonic() + seconds
+    while not lanes.long_in_flight and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def long_question(k: int) -> str:
+    """The k-th 4,000-character question (each different, so no cache answers one for another)."""
+    return (f"{k} " + LONG_QUESTION)[:4000]
+
+
+def load_run(url: str, services: Services, requests_count: int, long_count: int, limit_seconds: float) -> Run:
+    """``requests_count`` short questions at once, after ``long_count`` long ones are sent."""
+    run = Run()
+    with ThreadPoolExecutor(requests_count + long_count) as pool:
+        longs = [pool.submit(ask, url, long_question(k)) for k in range(long_count)]
+        if longs:
+            wait_for_long_question(services)
+        shorts = [
+            pool.submit(ask, url, SHORT_QUESTIONS[i % len(SHORT_QUESTIONS)]) for i in range(requests_count)
+        ]
+        done, not_done = wait(shorts, timeout=limit_seconds)
+        for future in not_done:
+            future.cancel()
+            run.errors.append("not answered within the run's time limit")
+        for future in done:
+            seconds, error = future.result()
+            (run.errors.append(error) if error else run.latencies.append(seconds))
+        outcomes = [future.result() for future in longs]  # each bounded by REQUEST_SECONDS
+        if outcomes:
+            run.long_seconds = max(seconds for seconds, _ in outcomes)
+            run.long_outcome = "; ".join(_outcome(error) for _, error in outcomes)
+    return run
+
+
+def _outcome(error: str | None) -> str:
+    if error is None:
+        return "answered"
+    for known in ("another long question", "time budget"):
+        if known in error:
+            return f"refused: {known}"
+    return error
+
+
+RUNS = {"without_long": 0, "with_long": 1, "with_three_long": 3}
+
+
+def measure(requests_count: int = 200, limit_seconds: float = 240.0) -> dict[str, dict[str, object]]:
+    """Warm up, then one run per entry of ``RUNS`` (how many long questions are in flight)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="kgedit-load-") as home,
+        served_app(Path(home)) as (url, services),
+    ):
+        for question in (SHORT_QUESTIONS[0], LONG_QUESTION):  # loads every model, past any time budget
+            services.system("auto").answer(question)
+        _, error = ask(url, SHORT_QUESTIONS[0])
+        if error:
+            raise RuntimeError(f"warm-up question failed: {error}")
+        return {
+            name: load_run(url, services, requests_count, count, limit_seconds).summary()
+            for name, count in RUNS.items()
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=200, help="Short questions sent at once per run.")
+    parser.add_argument("--limit-seconds", type=float, default=240.0, help="Each run stops after this long.")
+    args = parser.parse_args()
+    figures = measure(args.requests, args.limit_seconds)
+    print(json.dumps(figures, indent=2))
+    base = float(figures["without_long"]["p95_s"])  # type: ignore[arg-type]
+    for name in RUNS:
+        ratio = float(figures[name]["p95_s"]) / base  # type: ignore[arg-type]
+        print(f"p95 {name} / without_long: {ratio:.2f} (acceptance: at most 2.0)")
+
+
+if __name__ == "__main__":
+    main()

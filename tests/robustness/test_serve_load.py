@@ -1,0 +1,44 @@
+"""The bounded load test: 200 concurrent ``/ask`` calls, alone, with one 4,000-character question in
+flight and with three sent at once, on the real app and models over 127.0.0.1
+(benchmarks/bench_serve_load.py does the work).
+
+The run stops by itself: a fixed number of requests, each with a timeout, each run capped in time.
+It takes minutes on two cores, hence ``slow``. Acceptance: no errors, and the short questions' p95
+with the long question at most twice their p95 without it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import pytest
+
+from tests.app.conftest import REPO
+
+pytestmark = pytest.mark.slow
+REQUESTS = 200
+RUN_LIMIT_SECONDS = 300.0
+
+
+def bench_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location(
+        "bench_serve_load", REPO / "benchmarks" / "bench_serve_load.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_long_questions_in_flight_leave_short_questions_p95_within_twice_and_error_free() -> None:
+    bench = bench_module()
+    figures = bench.measure(REQUESTS, RUN_LIMIT_SECONDS)
+    print(figures)  # the figures for the closing note, shown with -s
+    base = figures["without_long"]
+    for name in bench.RUNS:
+        run = figures[name]
+        assert run["requests"] == REQUESTS and run["errors"] == 0, figures
+        assert run["p95_s"] <= 2 * base["p95_s"], figures
+    assert figures["with_long"]["long_outcome"] in ("answered", "refused: time budget"), figures
