@@ -86,14 +86,13 @@ class QuestionLanes:
                 self.budget,
                 "still running" if started else "never started",
             )
-            raise InputError(
-                f"no answer within the {self.budget:.0f} s time budget"
-                + (
-                    "; the server is busy, ask again in a moment"
-                    if not started
-                    else "; ask a shorter question"
-                )
-            ) from None
+            if not started:
+                advice = "the server is busy, ask again in a moment"
+            elif self.is_long(question):
+                advice = "ask a shorter question"
+            else:
+                advice = "the models may still be loading, ask again in a moment"
+            raise InputError(f"no answer within the {self.budget:.0f} s time budget; {advice}") from None
 
     def close(self) -> None:
         self._short.shutdown(wait=False, cancel_futures=True)

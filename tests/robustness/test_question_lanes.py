@@ -81,6 +81,21 @@ def test_a_question_past_its_budget_gets_a_sentence_not_a_wait(tmp_path: Path) -
     assert not gate.long_in_flight
 
 
+def test_a_question_still_queued_at_its_budget_is_dropped_not_run_later(tmp_path: Path) -> None:
+    gate = lanes(tmp_path, answer_seconds=1)
+    ran: list[str] = []
+    with ThreadPoolExecutor(3) as pool:
+        busy = [pool.submit(gate.run, f"short {n}", lambda: time.sleep(2.5)) for n in range(2)]
+        time.sleep(0.2)
+        with pytest.raises(InputError, match="server is busy"):
+            gate.run("queued", lambda: ran.append("queued"))
+        for future in busy:
+            with pytest.raises(InputError, match="models may still be loading"):
+                future.result(timeout=5)
+    time.sleep(2)
+    assert ran == []
+
+
 # ----- through /ask on a running app ----------------------------------------------------------
 
 
