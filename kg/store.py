@@ -227,8 +227,16 @@ class FactStore:
         active = {
             (e.subject, e.relation, e.object): e.id for e in self.edits() if e.status is EditStatus.ACTIVE
         }
-        for s, p, o, _ in self.backend.quads(None, None, None, CURRENT_GRAPH):
-            triple = (entity_id(s), relation_id(p), entity_id(o))
+        read = getattr(self.backend, "iri_triples", None)  # plain strings, where the backend can
+        if read is not None:
+            triples: Iterable[tuple[str, str, str]] = read(CURRENT_GRAPH)
+        else:
+            triples = ((s, p, o) for s, p, o, _ in self.backend.quads(None, None, None, CURRENT_GRAPH))
+        ids: dict[str, str] = {}  # IRI -> id, local: a million facts name each entity many times
+        for s, p, o in triples:
+            subject = ids.get(s) or ids.setdefault(s, entity_id(s))
+            obj = ids.get(o) or ids.setdefault(o, entity_id(o))
+            triple = (subject, ids.get(p) or ids.setdefault(p, relation_id(p)), obj)
             edit = active.get(triple)
             yield Fact(*triple, origin=Origin.EDIT if edit else Origin.BASE, edit_id=edit)
 

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 MAX_HOPS = 4
 EXPECTED_SHARE = 0.02  # a relation is expected of an entity when this share of its kind has it
+STATS_SAMPLE = 50_000  # subjects the view's statistics are counted over (all of them in smaller graphs)
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,19 @@ class GraphView:
         return frozenset(found)
 
 
+def sampled(out: dict[str, dict[str, tuple[Fact, ...]]]) -> dict[str, dict[str, tuple[Fact, ...]]]:
+    """Every subject of a graph up to :data:`STATS_SAMPLE` subjects, else an even sample of that many.
+
+    The view's statistics are shares (how often objects of a relation have another); counting them
+    over every fact of a million-fact graph takes half a minute and gives the same shares.
+    """
+    if len(out) <= STATS_SAMPLE:
+        return out
+    step = len(out) / STATS_SAMPLE
+    keys = list(out)
+    return {keys[int(i * step)]: out[keys[int(i * step)]] for i in range(STATS_SAMPLE)}
+
+
 def _expected_relations(
     out: dict[str, dict[str, tuple[Fact, ...]]],
 ) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
@@ -159,7 +173,7 @@ def _expected_relations(
     objects: dict[str, set[str]] = {}
     subjects: Counter[str] = Counter()
     held_with: dict[str, Counter[str]] = {}
-    for by_relation in out.values():
+    for by_relation in sampled(out).values():
         for relation, facts in by_relation.items():
             objects.setdefault(relation, set()).update(f.object for f in facts)
             subjects[relation] += 1
@@ -180,7 +194,7 @@ def _expected_relations(
 def _return_rates(out: dict[str, dict[str, tuple[Fact, ...]]]) -> dict[tuple[str, str], float]:
     reached: Counter[tuple[str, str]] = Counter()
     returned: Counter[tuple[str, str]] = Counter()
-    for subject, by_relation in out.items():
+    for subject, by_relation in sampled(out).items():
         for first, facts in by_relation.items():
             for fact in facts:
                 for second, back in out.get(fact.object, {}).items():
