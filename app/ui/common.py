@@ -18,6 +18,7 @@ import gradio as gr
 
 from app.ui.markup import md_text
 from app.ui.services import Services, user_message
+from kg.errors import InputError
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,6 +58,7 @@ def guarded(fn: F) -> F:
         @functools.wraps(fn)
         def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
+                _check_unicode(args, kwargs)
                 yield from fn(*args, **kwargs)
             except Exception as exc:
                 raise fail(exc) from None
@@ -66,11 +68,25 @@ def guarded(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            _check_unicode(args, kwargs)
             return fn(*args, **kwargs)
         except Exception as exc:
             raise fail(exc) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _check_unicode(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Refuse text with lone surrogates before a handler sees it. A browser never sends them, but an
+    API client's JSON can (``"\\udcff"``), and they fail deep inside (an IRI, a hash, the reply)."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InputError(
+                    f"the text has characters that are not valid Unicode (at position {exc.start}); retype it"
+                ) from exc
 
 
 def _is_user_error(exc: Exception) -> bool:
