@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,9 +14,10 @@ from app.display import console, plain
 from kg.errors import InputError
 from kg.records import Origin
 from kg.store import FactStore
-from retrieval.embedder import Embedder
-from retrieval.index import FactIndex
-from retrieval.linker import EntityLinker
+
+if TYPE_CHECKING:  # FAISS and the embedding stack load only in the commands that use them
+    from retrieval.embedder import Embedder
+    from retrieval.index import FactIndex
 
 index_app = typer.Typer(
     help="The FAISS index of fact statements: rebuild, inspect, search.", no_args_is_help=True
@@ -24,6 +25,8 @@ index_app = typer.Typer(
 
 
 def embedder_for(settings: Settings) -> Embedder:
+    from retrieval.embedder import Embedder
+
     return Embedder(settings.embedding_model, cache_dir=settings.cache_dir, device=settings.device)
 
 
@@ -33,6 +36,8 @@ def index_dir_for(settings: Settings) -> Path | None:
 
 
 def open_index(settings: Settings, store: FactStore) -> FactIndex:
+    from retrieval.index import FactIndex
+
     return FactIndex.open(store, index_dir_for(settings), embedder_for(settings))
 
 
@@ -111,6 +116,8 @@ def link(
     """Which of the store's entities QUESTION mentions: labels and aliases first, then embeddings."""
     settings, facts = open_store(store, read_only=True)
     try:
+        from retrieval.linker import EntityLinker
+
         linker = EntityLinker.from_store(facts, embedder_for(settings) if embeddings else None)
         mentions = linker.link(question, limit=limit)
     finally:

@@ -319,7 +319,11 @@ class FactStore:
         counts: dict[str, int] = {}
         for edit in self.edits():
             counts[edit.status.value] = counts.get(edit.status.value, 0) + 1
-        entity_count = sum(1 for _ in self.backend.quads(None, RDF.type, KG.Entity, SCHEMA_GRAPH))
+        # counted by the store, not by reading every entity back (a second at 100,000 entities)
+        rows = self.backend.select(
+            "SELECT (COUNT(?e) AS ?n) WHERE { GRAPH ?g { ?e a ?kind } }", {"g": SCHEMA_GRAPH, "kind": KG.Entity}
+        )
+        entity_count = int(rows[0]["n"]) if rows else 0
         return StoreStats(
             entities=entity_count,
             relations=len(self._relation_table()),
