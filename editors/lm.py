@@ -189,7 +189,14 @@ def _resolve(name_or_path: str, cache_dir: Path | None) -> str | Path:
 
 def _dequantise(gguf_dir: Path, gguf_name: str, target: Path | None) -> Path:
     """Load the GGUF once and save plain safetensors (written to a temp folder, then moved in place)."""
-    log.info("de-quantising %s (once; later loads use the cache)", gguf_name)
+    # A warning, so the command line shows it without --verbose: the first use is otherwise a minute
+    # of silence (transformers' own progress bars say nothing about why).
+    log.warning(
+        "first use of the language model: converting %s to plain weights%s; about a minute on a CPU, "
+        "once (later runs load the converted copy in seconds)",
+        gguf_name,
+        f" in {target}" if target is not None else "",
+    )
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(gguf_dir), gguf_file=gguf_name)
         model = AutoModelForCausalLM.from_pretrained(str(gguf_dir), gguf_file=gguf_name, dtype=torch.float32)
