@@ -5,6 +5,11 @@ straight back to the triple and its origin (edit or base). The index is derived 
 the truth. It follows the store's change sets as they happen, is saved beside the store stamped with
 the store revision, and is brought back in step (or rebuilt) from the store whenever the saved copy
 is missing, stale, corrupt or built with another model, with a log line saying which.
+
+A followed change is appended to a journal beside the index file (its facts, vectors and removed ids)
+instead of rewriting the whole index, which at a million facts is hundreds of megabytes per edit;
+the index file is rewritten once the journal holds :data:`JOURNAL_LIMIT` changes, and opening the
+index replays the journal.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ log = logging.getLogger(__name__)
 
 APPROXIMATE_ABOVE = 20_000
 MAX_K = 1_000
+JOURNAL_LIMIT = 1_000  # journalled changes before the index file is rewritten whole
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class FactIndex:
         self._statements: dict[int, str] = {}
         self._edit_ids: set[int] = set()
         self._revision = -1
+        self._journalled = 0  # changes in the journal since the last whole save
         self.build_seconds = 0.0
 
     @classmethod
@@ -109,7 +116,9 @@ class FactIndex:
         with self._lock:
             self._adopt(snapshot.vectors, snapshot.facts, snapshot.statements)
             self._revision = stamp.revision
-        if stamp.store_url != self.store.backend.url or stamp.revision != self.store.revision():
+            for entry in index_file.replay(self.path, stamp.revision):
+                self._replay(entry)
+        if stamp.store_url != self.store.backend.url or self._revision != self.store.revision():
             log.warning(
                 "fact index %s is stale (built at revision %d of %s, the store is at revision %d of %s): "
                 "bringing it in step", self.path, stamp.revision, stamp.store_url,
@@ -174,27 +183,60 @@ class FactIndex:
 
     def _follow(self, changes: ChangeSet) -> None:
         with self._lock:
-            if self._revision >= 0 and changes.revision != self._revision + 1:
+            gap = self._revision >= 0 and changes.revision != self._revision + 1
+            if gap:
                 self._refresh_origins()
-            self._remove([f.id for f in changes.removed if f.id in self._facts])
-            self._add([f for f in changes.added if f.id not in self._facts])
+            removed = [f.id for f in changes.removed if f.id in self._facts]
+            self._remove(removed)
+            added = self._add([f for f in changes.added if f.id not in self._facts])
             for fact in changes.added:
                 self._set_fact(fact)
             if self._revision >= 0:
                 self._revision = changes.revision
-            self._resize()
+            resized = self._resize()
             if self.autosave and self._revision >= 0:
-                self.save()
+                entry = index_file.JournalEntry(self._revision, added, removed, list(changes.added))
+                self._persist(entry, whole=gap or resized)
 
-    def _add(self, facts: list[Fact]) -> None:
-        if not facts:
+    def _persist(self, entry: index_file.JournalEntry, whole: bool) -> None:
+        """Journal one followed change; rewrite the whole file only when the journal is long, the
+        index changed kind, or origins changed outside the change set (a missed revision)."""
+        if self.path is None:
             return
+        if whole or self._journalled >= JOURNAL_LIMIT or not self.path.exists():
+            self.save()
+            return
+        index_file.append(self.path, entry)
+        self._journalled += 1
+
+    def _replay(self, entry: index_file.JournalEntry) -> None:
+        self._remove([fid for fid in entry.removed if fid in self._facts])
+        fresh = [(f, s, v) for f, s, v in entry.added if f.id not in self._facts]
+        if fresh:
+            ids = np.array([f.id for f, _, _ in fresh], dtype=np.int64)
+            data = np.array([v for _, _, v in fresh], dtype=np.float32).reshape(len(fresh), -1)
+            self._require_vectors().add(ids, data)
+            for fact, statement, _ in fresh:
+                self._statements[fact.id] = statement
+                self._set_fact(fact)
+        for fact in entry.origins:
+            if fact.id in self._facts:
+                self._set_fact(fact)
+        self._revision = entry.revision
+        self._journalled += 1
+
+    def _add(self, facts: list[Fact]) -> list[tuple[Fact, str, list[float]]]:
+        """Embed and index ``facts``; returns each with its statement and vector (for the journal)."""
+        if not facts:
+            return []
         statements = [self.statement(f) for f in facts]
         ids = np.array([f.id for f in facts], dtype=np.int64)
-        self._require_vectors().add(ids, self.embedder.encode(statements))
+        embedded = np.asarray(self.embedder.encode(statements), dtype=np.float32).reshape(len(facts), -1)
+        self._require_vectors().add(ids, embedded)
         for fact, statement in zip(facts, statements, strict=True):
             self._statements[fact.id] = statement
             self._set_fact(fact)
+        return [(f, s, v.tolist()) for f, s, v in zip(facts, statements, embedded, strict=True)]
 
     def _remove(self, ids: list[int]) -> None:
         if not ids:
@@ -212,7 +254,7 @@ class FactIndex:
         else:
             self._edit_ids.discard(fact.id)
 
-    def _resize(self) -> None:
+    def _resize(self) -> bool:
         """Switch to IVF when the index outgrows the threshold, back to exact when it shrinks well below."""
         built = self._require_vectors()
         grow = built.kind == vectors.EXACT and built.size > self.approximate_above
@@ -221,6 +263,7 @@ class FactIndex:
             ids, data = built.vectors()
             self._vectors = vectors.build(ids, data, self.approximate_above, self.recall_target)
             log.info("fact index switched to %s at %d facts", self._vectors.kind, len(ids))
+        return grow or shrink
 
     def _ensure_current(self) -> None:
         """Catch up with writes the store did not report (they change no fact, at most an origin)."""
@@ -324,3 +367,4 @@ class FactIndex:
                 count=built.size,
             )
             index_file.save(self.path, index_file.Snapshot(stamp, built, self._facts, self._statements))
+            self._journalled = 0

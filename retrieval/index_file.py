@@ -70,6 +70,7 @@ def save(path: Path, snapshot: Snapshot) -> None:
     with replacing(path) as temp, open(temp, "wb") as handle:
         np.savez(handle, **arrays)  # type: ignore[arg-type]
     _fsync_dir(path.parent)
+    clear_journal(path)  # the snapshot holds every change the journal recorded
 
 
 def load(path: Path) -> Snapshot:
@@ -115,3 +116,76 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# ----- the journal: what changed since the snapshot ---------------------------------------------
+
+JOURNAL_FILE = "facts.index.journal"
+
+
+def journal_path(path: Path) -> Path:
+    """The journal beside an index file: one line per followed store write since the snapshot."""
+    return path.with_name(JOURNAL_FILE)
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One store write as the index followed it: facts added (with their vectors), ids removed, and
+    facts whose origin changed (an edit retracted back to the base fact it re-asserted)."""
+
+    revision: int
+    added: list[tuple[Fact, str, list[float]]]
+    removed: list[int]
+    origins: list[Fact]
+
+
+def append(path: Path, entry: JournalEntry) -> None:
+    """Append one entry and fsync it: a change costs its own few bytes, not a rewrite of the index."""
+    record = {
+        "revision": entry.revision,
+        "add": [[*_row(f), statement, vector] for f, statement, vector in entry.added],
+        "remove": entry.removed,
+        "origins": [_row(f) for f in entry.origins],
+    }
+    with journal_path(path).open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def replay(path: Path, after: int) -> list[JournalEntry]:
+    """The journal's entries newer than revision ``after``, in order; a torn or damaged line (a kill
+    in the middle of an append) ends the replay, and the caller re-syncs the rest from the store."""
+    journal = journal_path(path)
+    if not journal.exists():
+        return []
+    entries = []
+    with journal.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+                entry = JournalEntry(
+                    int(record["revision"]),
+                    [(_fact(row[:5]), str(row[5]), [float(x) for x in row[6]]) for row in record["add"]],
+                    [int(i) for i in record["remove"]],
+                    [_fact(row) for row in record["origins"]],
+                )
+            except (ValueError, TypeError, KeyError, IndexError):
+                break
+            if entry.revision > after:
+                entries.append(entry)
+    return entries
+
+
+def clear_journal(path: Path) -> None:
+    """Called once a snapshot holding every journalled change is in place."""
+    journal_path(path).unlink(missing_ok=True)
+
+
+def _row(fact: Fact) -> list[str | None]:
+    return [fact.subject, fact.relation, fact.object, fact.origin.value, fact.edit_id]
+
+
+def _fact(row: list[Any]) -> Fact:
+    s, r, o, origin, edit_id = row
+    return Fact(str(s), str(r), str(o), Origin(origin), edit_id)
