@@ -43,7 +43,11 @@ def test_local_names_become_words() -> None:
 def test_turtle_with_unknown_predicates_imports_with_inferred_metadata(people: Path) -> None:
     store = FactStore.open("memory:")
     report = import_file(store, people)
-    assert report.facts == 7 and set(report.inferred) == {EX + "worksFor", EX + "speaks", EX + "has_headquarters"}
+    assert report.facts == 7 and set(report.inferred) == {
+        EX + "worksFor",
+        EX + "speaks",
+        EX + "has_headquarters",
+    }
     works, speaks, seat = (store.relation(EX + n) for n in ("worksFor", "speaks", "has_headquarters"))
     assert works is not None and works.label == "works for" and works.functional and works.inferred
     assert speaks is not None and speaks.label == "language spoken" and not speaks.functional
@@ -70,12 +74,16 @@ def test_a_relations_file_overrides_what_was_inferred(people: Path, tmp_path: Pa
 
 def test_wikidata_ids_in_a_labelled_tsv_take_the_shipped_templates(tmp_path: Path) -> None:
     path = tmp_path / "books.tsv"
-    path.write_text("Q1\tUlysses\tP407\tlanguage of work\tQ2\tEnglish\nQ3\tDubliners\tP999\tshelf mark\tQ4\tA12\n")
+    path.write_text(
+        "Q1\tUlysses\tP407\tlanguage of work\tQ2\tEnglish\nQ3\tDubliners\tP999\tshelf mark\tQ4\tA12\n"
+    )
     store = FactStore.open("memory:")
     report = import_file(store, path)
     assert report.inferred == ("P407", "P999")
     language = store.relation("P407")
-    assert language is not None and language.statement("Ulysses", "English") == "Ulysses is written in English."
+    assert (
+        language is not None and language.statement("Ulysses", "English") == "Ulysses is written in English."
+    )
     mark = store.relation("P999")
     assert mark is not None and mark.label == "shelf mark" and mark.functional
 

@@ -51,7 +51,9 @@ def test_a_long_journal_is_folded_into_the_index_file(
     for target in ("Q456", "Q90", "Q456"):
         tiny_store.edit(EditRequest("Q142", "P36", target, author="test"))
     assert not journal_path(tmp_path / INDEX_FILE).exists()  # the third write saved the whole index
-    assert FactIndex.open(tiny_store, tmp_path, embedder).fact_ids() == {f.id for f in tiny_store.current_facts()}
+    assert FactIndex.open(tiny_store, tmp_path, embedder).fact_ids() == {
+        f.id for f in tiny_store.current_facts()
+    }
 
 
 def test_a_torn_journal_line_is_ignored_and_the_rest_resynced_from_the_store(
