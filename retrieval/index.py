@@ -10,6 +10,11 @@ A followed change is appended to a journal beside the index file (its facts, vec
 instead of rewriting the whole index, which at a million facts is hundreds of megabytes per edit;
 the index file is rewritten once the journal holds :data:`JOURNAL_LIMIT` changes, and opening the
 index replays the journal.
+
+On a large store only edits are indexed (what in-context editing retrieves): embedding every base
+statement of a million-fact graph would take hours at a hundred statements a second, and nothing
+that answers from the graph needs it. ``base_facts_up_to`` sets the size up to which base facts are
+indexed too (None: always).
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from kg.errors import InputError
-from kg.records import Fact, Origin
+from kg.records import EditStatus, Fact, Origin
 from kg.store import ChangeSet, FactStore
+from kg.vocab import CURRENT_GRAPH
 from retrieval import index_file, vectors
 from retrieval.embedder import TextEncoder
 from retrieval.labels import LabelCache
@@ -36,6 +42,7 @@ log = logging.getLogger(__name__)
 APPROXIMATE_ABOVE = 20_000
 MAX_K = 1_000
 JOURNAL_LIMIT = 1_000  # journalled changes before the index file is rewritten whole
+BASE_FACTS_UP_TO = 50_000  # larger stores index their edits only (minutes to embed, not hours)
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,11 @@ class FactIndex:
         approximate_above: int = APPROXIMATE_ABOVE,
         recall_target: float = 0.95,
         autosave: bool = True,
+        base_facts_up_to: int | None = BASE_FACTS_UP_TO,
     ) -> None:
         self.store = store
+        self.base_facts_up_to = base_facts_up_to
+        self.with_base = True  # decided from the store's size at each (re)build
         self.embedder = embedder
         self.path = directory / index_file.INDEX_FILE if directory is not None else None
         self.approximate_above = approximate_above
@@ -82,9 +92,10 @@ class FactIndex:
         approximate_above: int = APPROXIMATE_ABOVE,
         recall_target: float = 0.95,
         autosave: bool = True,
+        base_facts_up_to: int | None = BASE_FACTS_UP_TO,
     ) -> FactIndex:
         """Load the saved index, checking its stamp; rebuild or re-sync it from the store if needed."""
-        index = cls(store, directory, embedder, approximate_above, recall_target, autosave)
+        index = cls(store, directory, embedder, approximate_above, recall_target, autosave, base_facts_up_to)
         store.subscribe(index._on_change)  # first, so no write between loading and listening is lost
         index._load_or_build()
         return index
@@ -118,6 +129,14 @@ class FactIndex:
             self._revision = stamp.revision
             for entry in index_file.replay(self.path, stamp.revision):
                 self._replay(entry)
+            size = self._decide_scope()
+            wrong_scope = len(self._facts) != (size if self.with_base else len(self._edit_ids))
+        if wrong_scope and self._revision == self.store.revision():
+            log.warning(
+                "fact index %s covers other facts than the store's size calls for: re-syncing", self.path
+            )
+            self.sync()
+            return
         if stamp.store_url != self.store.backend.url or self._revision != self.store.revision():
             log.warning(
                 "fact index %s is stale (built at revision %d of %s, the store is at revision %d of %s): "
@@ -131,7 +150,7 @@ class FactIndex:
         started = time.perf_counter()
         with self._lock:
             revision = self.store.revision()
-            facts = {f.id: f for f in self.store.current_facts()}
+            facts = self._current()
             self._labels.load_all()
             statements = {fid: self.statement(f) for fid, f in facts.items()}
             ids = np.fromiter(statements, dtype=np.int64, count=len(statements))
@@ -148,7 +167,7 @@ class FactIndex:
         """Bring a loaded index in step with the store: add, drop and re-label what differs."""
         with self._lock:
             revision = self.store.revision()
-            current = {f.id: f for f in self.store.current_facts()}
+            current = self._current()
             gone = [fid for fid in self._facts if fid not in current]
             new = [f for fid, f in current.items() if fid not in self._facts]
             if len(new) > 1_000:
@@ -163,6 +182,24 @@ class FactIndex:
             )
             self._resize()
             self.save()
+
+    def _current(self) -> dict[int, Fact]:
+        """The facts the index should hold: every current fact, or on a large store the edits only."""
+        self._decide_scope()
+        if self.with_base:
+            return {f.id: f for f in self.store.current_facts()}
+        keys = {(e.subject, e.relation) for e in self.store.edits(EditStatus.ACTIVE)}
+        found = (f for s, r in sorted(keys) for f in self.store.objects(s, r))
+        return {f.id: f for f in found if f.origin is Origin.EDIT}
+
+    def _decide_scope(self) -> int:
+        """Whether base facts are indexed, from the store's size; returns that size."""
+        size = self.store.backend.count(CURRENT_GRAPH)
+        self.with_base = self.base_facts_up_to is None or size <= self.base_facts_up_to
+        return size
+
+    def _wanted(self, fact: Fact) -> bool:
+        return self.with_base or fact.origin is Origin.EDIT
 
     def _adopt(self, built: vectors.VectorIndex, facts: dict[int, Fact], statements: dict[int, str]) -> None:
         self._vectors = built
@@ -186,16 +223,19 @@ class FactIndex:
             gap = self._revision >= 0 and changes.revision != self._revision + 1
             if gap:
                 self._refresh_origins()
-            removed = [f.id for f in changes.removed if f.id in self._facts]
+            # an edits-only index drops a fact whose edit was retracted back to the base fact
+            dropped = [f for f in changes.added if not self._wanted(f)]
+            removed = [f.id for f in (*changes.removed, *dropped) if f.id in self._facts]
             self._remove(removed)
-            added = self._add([f for f in changes.added if f.id not in self._facts])
-            for fact in changes.added:
+            wanted = [f for f in changes.added if self._wanted(f)]
+            added = self._add([f for f in wanted if f.id not in self._facts])
+            for fact in wanted:
                 self._set_fact(fact)
             if self._revision >= 0:
                 self._revision = changes.revision
             resized = self._resize()
             if self.autosave and self._revision >= 0:
-                entry = index_file.JournalEntry(self._revision, added, removed, list(changes.added))
+                entry = index_file.JournalEntry(self._revision, added, removed, wanted)
                 self._persist(entry, whole=gap or resized)
 
     def _persist(self, entry: index_file.JournalEntry, whole: bool) -> None:
@@ -282,7 +322,10 @@ class FactIndex:
         for subject, relation in sorted(keys):
             for fact in self.store.objects(subject, relation):
                 if fact.id in self._facts:
-                    self._set_fact(fact)
+                    if self._wanted(fact):
+                        self._set_fact(fact)
+                    else:
+                        self._remove([fact.id])
 
     def _require_vectors(self) -> vectors.VectorIndex:
         if self._vectors is None:
@@ -337,6 +380,7 @@ class FactIndex:
             built = self._require_vectors()
             return {
                 "facts": len(self._facts),
+                "scope": "all current facts" if self.with_base else "edits only (a large store)",
                 "edit_facts": len(self._edit_ids),
                 "kind": built.kind,
                 "nprobe": built.nprobe,

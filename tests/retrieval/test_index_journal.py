@@ -66,3 +66,21 @@ def test_a_torn_journal_line_is_ignored_and_the_rest_resynced_from_the_store(
     reopened = FactIndex.open(tiny_store, tmp_path, embedder)
     assert reopened.fact_ids() == {f.id for f in tiny_store.current_facts()}
     assert reopened.search("The capital of France is Lyon.", k=1)[0].fact.origin is Origin.EDIT
+
+
+def test_a_large_store_indexes_its_edits_only(
+    tiny_store: FactStore, embedder: Embedder, tmp_path: Path
+) -> None:
+    index = FactIndex.open(tiny_store, tmp_path, embedder, base_facts_up_to=3)  # 7 facts: "large"
+    assert index.fact_ids() == set() and index.stats()["scope"] == "edits only (a large store)"
+    outcome = tiny_store.edit(EditRequest("Q142", "P36", "Q456", author="test"))
+    edited = Fact("Q142", "P36", "Q456", Origin.EDIT, outcome.edit.id)
+    assert index.fact_ids() == {edited.id}
+    assert index.search("The capital of France is Lyon.", k=5)[0].fact == edited
+    reopened = FactIndex.open(tiny_store, tmp_path, embedder, base_facts_up_to=3)
+    assert reopened.fact_ids() == {edited.id}
+    tiny_store.retract(outcome.edit.id)
+    assert reopened.fact_ids() == set()
+    assert FactIndex.open(tiny_store, tmp_path, embedder).fact_ids() == {
+        f.id for f in tiny_store.current_facts()
+    }
