@@ -72,6 +72,19 @@ class FuzzyNames:
                 break
         return chosen
 
+    def extend(self, words: Sequence[Token], first: int, last: int, min_similarity: float = 0.9) -> NearName | None:
+        """A longer name that the exact match ``words[first:last]`` is part of, misspelt ("French
+        Polynusia" around the exact "French"): one non-stopword more on either side, closely similar."""
+        best: NearName | None = None
+        for i, j in ((first - 1, last), (first, last + 1), (first - 1, last + 1)):
+            if i < 0 or j > len(words) or words[i].text in STOPWORDS or words[j - 1].text in STOPWORDS:
+                continue
+            query = " ".join(w.text for w in words[i:j])
+            for near in self._similar(query, i, j, 1):
+                if near.similarity >= min_similarity and (best is None or near.similarity > best.similarity):
+                    best = near
+        return best
+
     def _similar(self, query: str, first: int, last: int, limit: int) -> list[NearName]:
         if len(query.replace(" ", "")) < MIN_CHARS:
             return []

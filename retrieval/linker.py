@@ -184,8 +184,7 @@ class EntityLinker:
             self._ensure_current()
             words = tokens(question)
             found = self._dictionary(question, words, limit)
-            if not found:
-                found = self._fuzzy(question, words, limit)
+            found = self._misspelt_around(question, words, found) if found else self._fuzzy(question, words, limit)
             if not found and self.embedder is not None and self._name_list:
                 found = self._nearest(self.embedder, question, words, limit)
         return found[:limit]
@@ -225,14 +224,36 @@ class EntityLinker:
                 break
         return mentions
 
-    def _fuzzy(self, question: str, words: list[Token], limit: int) -> list[Mention]:
-        """Misspelt, partial or differently spelt names (retrieval.fuzzy); homonyms all come back,
-        for the answering pipeline to settle by which one's facts fit the question."""
+    def _misspelt_around(self, question: str, words: list[Token], found: list[Mention]) -> list[Mention]:
+        """An exact match that is part of a misspelt longer name ("French" in "French Polynusia")
+        gives way to that name."""
+        names = self._near_names()
+        by_start = {w.start: n for n, w in enumerate(words)}
+        by_end = {w.end: n + 1 for n, w in enumerate(words)}
+        better: list[Mention] = []
+        for mention in found:
+            first, last = by_start.get(mention.start), by_end.get(mention.end)
+            near = names.extend(words, first, last) if first is not None and last is not None else None
+            if near is None:
+                better.append(mention)
+                continue
+            start, end = words[near.first].start, words[near.last - 1].end
+            for name in self._names.get(near.key, []):
+                entity = self._entities[name.entity_id]
+                better.append(Mention(entity.id, entity.label, question[start:end], start, end, near.similarity, FUZZY))
+        return list({(m.entity_id, m.start): m for m in better}.values())
+
+    def _near_names(self) -> FuzzyNames:
         if self._fuzzy_names is None or self._fuzzy_size != len(self._names):
             self._fuzzy_names = FuzzyNames(self._names)
             self._fuzzy_size = len(self._names)
+        return self._fuzzy_names
+
+    def _fuzzy(self, question: str, words: list[Token], limit: int) -> list[Mention]:
+        """Misspelt, partial or differently spelt names (retrieval.fuzzy); homonyms all come back,
+        for the answering pipeline to settle by which one's facts fit the question."""
         mentions: list[Mention] = []
-        for near in self._fuzzy_names.search(words, limit):
+        for near in self._near_names().search(words, limit):
             start, end = words[near.first].start, words[near.last - 1].end
             for name in self._names.get(near.key, []):
                 entity = self._entities[name.entity_id]

@@ -122,3 +122,10 @@ def test_misspelt_partial_and_accented_names_link_with_their_similarity() -> Non
     # a word shared by homonyms links all of them; the answering pipeline settles which one by score
     assert {m.entity_id for m in linker.link("Which country uses the shilling?")} == {"ksh", "ush"}
     assert linker.link("What is the weather like in Iraq today?") == []  # short names are not guessed at
+
+
+def test_a_misspelt_longer_name_wins_over_the_exact_shorter_name_inside_it() -> None:
+    linker = EntityLinker.from_entities([Entity("fr", "French"), Entity("pyf", "French Polynesia")])
+    [mention] = linker.link("What is the capital of French Polynusia?")
+    assert (mention.entity_id, mention.text, mention.method) == ("pyf", "French Polynusia", "fuzzy")
+    assert [m.entity_id for m in linker.link("Who speaks French?")] == ["fr"]
