@@ -7,12 +7,14 @@ everyone. So questions run on two pools: short ones on ``SHORT_WORKERS`` threads
 single lane that admits one at a time and turns the next away at once with a sentence, never a
 queue. Every question waits at most ``answer_seconds`` for its answer; Python cannot stop a thread,
 so a question past its budget finishes in the background on its own lane, where it delays only
-questions of its own kind.
+questions of its own kind. The long lane also runs at a lower CPU priority (Linux thread niceness),
+so on a machine with few cores a long question slows short ones as little as possible.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,6 +28,19 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SHORT_WORKERS = 2  # the CPU work is torch and numpy; more threads than cores only adds contention
+LONG_NICENESS = 10  # the long lane's thread (and the torch threads it starts) yield the CPU to short ones
+
+
+def _yield_cpu() -> None:
+    """Run the calling thread (the long lane's worker) at a lower CPU priority, where Linux allows.
+
+    On Linux a thread has its own nice value, and threads it starts (torch's OpenMP team for this
+    thread) inherit it, so a long question takes the CPU that short ones leave rather than half of it.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LONG_NICENESS)
+    except (AttributeError, OSError) as exc:  # not Linux, or not permitted: the lane still bounds it
+        log.info("long questions run at normal priority: %s", exc)
 
 
 class QuestionLanes:
@@ -36,7 +51,7 @@ class QuestionLanes:
         self.long_chars = settings.long_question_chars
         self.budget = float(settings.answer_seconds)
         self._short = ThreadPoolExecutor(SHORT_WORKERS, thread_name_prefix="kgedit-question")
-        self._long = ThreadPoolExecutor(1, thread_name_prefix="kgedit-long-question")
+        self._long = ThreadPoolExecutor(1, thread_name_prefix="kgedit-long-question", initializer=_yield_cpu)
         self._long_free = threading.Semaphore(1)
 
     def check(self, question: str) -> None:

@@ -17,7 +17,7 @@ import pytest
 from tests.app.conftest import REPO
 
 pytestmark = pytest.mark.slow
-REQUESTS = 200
+SIZES = (200, 20)  # 200 as the acceptance asks; 20 is where a stall would show (see the benchmark)
 RUN_LIMIT_SECONDS = 300.0
 
 
@@ -34,11 +34,12 @@ def bench_module():  # type: ignore[no-untyped-def]
 
 def test_long_questions_in_flight_leave_short_questions_p95_within_twice_and_error_free() -> None:
     bench = bench_module()
-    figures = bench.measure(REQUESTS, RUN_LIMIT_SECONDS)
+    figures = bench.measure(SIZES, RUN_LIMIT_SECONDS)
     print(figures)  # the figures for the closing note, shown with -s
-    base = figures["without_long"]
-    for name in bench.RUNS:
-        run = figures[name]
-        assert run["requests"] == REQUESTS and run["errors"] == 0, figures
-        assert run["p95_s"] <= 2 * base["p95_s"], figures
-    assert figures["with_long"]["long_outcome"] in ("answered", "refused: time budget"), figures
+    for size, runs in figures.items():
+        base = runs["without_long"]
+        for name in bench.RUNS:
+            run = runs[name]
+            assert run["requests"] == size and run["errors"] == 0, figures
+            assert run["p95_s"] <= 2 * base["p95_s"], (size, name, figures)
+        assert runs["with_long"]["long_outcome"] in ("answered", "refused: time budget"), figures
