@@ -75,7 +75,7 @@ def build_app(services: Services) -> gr.Blocks:
             model_tab.select(refresh_model, None, model_outputs, api_visibility="private")
 
         def fresh_choices() -> tuple[Any, ...]:
-            choices = services.entity_choices()
+            choices = services.search_entities()
             return tuple(gr.update(choices=choices) for _ in pickers)
 
         blocks.load(fresh_choices, None, pickers, api_visibility="private")

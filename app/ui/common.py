@@ -96,15 +96,22 @@ def _is_user_error(exc: Exception) -> bool:
 
 
 def entity_picker(services: Services, label: str, value: str | None = None, **kwargs: Any) -> gr.Dropdown:
-    """A dropdown that filters as you type over labels and aliases; ids, labels and aliases all resolve."""
-    return gr.Dropdown(
-        choices=services.entity_choices(),
+    """A dropdown that searches the server's entities as you type (labels and aliases); ids, labels
+    and aliases all resolve. It holds a page of choices, never the whole graph's labels."""
+    picker = gr.Dropdown(
+        choices=services.search_entities(),
         value=value,
         label=label,
         filterable=True,
         allow_custom_value=True,
         **kwargs,
     )
+
+    def search(key: gr.KeyUpData) -> dict[str, Any]:
+        return gr.update(choices=services.search_entities(str(key.input_value or "")))
+
+    picker.key_up(search, None, picker, api_visibility="private", show_progress="hidden", queue=False)
+    return picker
 
 
 def relation_picker(services: Services, label: str = "Relation", **kwargs: Any) -> gr.Dropdown:
@@ -124,5 +131,5 @@ def badge(origin: str, edit_id: str | None = None) -> str:
 
 
 def refreshed_entities(services: Services) -> dict[str, Any]:
-    """An update that gives a picker the current entity list (after an import or a new entity)."""
-    return gr.update(choices=services.entity_choices())
+    """An update that gives a picker the current first page of entities (after an import or a new entity)."""
+    return gr.update(choices=services.search_entities())

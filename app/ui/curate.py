@@ -309,7 +309,7 @@ def build_curate_tab(services: Services) -> dict[str, Any]:
         return str(path)
 
     def refresh_pickers() -> tuple[Any, ...]:
-        choices = services.entity_choices()
+        choices = services.search_entities()
         return tuple(gr.update(choices=choices) for _ in range(4))
 
     pickers = [entity, subject, obj, hist_subject]

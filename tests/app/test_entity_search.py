@@ -1,0 +1,31 @@
+"""The UI's entity pickers search on the server: a page of matches, never every label of the graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.config import load_settings
+from app.ui.services import PICKER_CHOICES, Services
+from kg.records import Entity
+from kg.store import FactStore
+
+
+def services_with(entities: list[Entity], home: Path) -> Services:
+    store = FactStore.open("memory:")
+    store.add_entities(entities)
+    return Services(load_settings({"KGEDIT_HOME": str(home)}), store)
+
+
+def test_a_picker_gets_one_page_and_typing_narrows_it_on_the_server(tmp_path: Path) -> None:
+    people = [Entity(f"p{i}", f"Person {i:04d}") for i in range(3 * PICKER_CHOICES)]
+    services = services_with([*people, Entity("lyon", "Lyon", ("Lugdunum",))], tmp_path)
+    assert len(services.search_entities()) == PICKER_CHOICES
+    assert [ident for _, ident in services.search_entities("lugd")] == ["lyon"]  # aliases count
+    found = services.search_entities("person 012")
+    assert [ident for _, ident in found] == [*(f"p{i}" for i in range(120, 130)), "p12"]  # 0120-0129, then 0012
+    assert services.search_entities("no such name") == []
+
+
+def test_names_that_start_with_the_text_come_first(tmp_path: Path) -> None:
+    services = services_with([Entity("a", "New Paris"), Entity("b", "Paris")], tmp_path)
+    assert [ident for _, ident in services.search_entities("paris")] == ["b", "a"]
