@@ -108,3 +108,16 @@ def test_an_argument_that_is_not_utf8_is_refused_by_name(home: Path, capsys: pyt
     run = kgedit(capsys, "kg", "add", "United States of America", "capital", "Bad\udcffname")
     assert run.code == 2 and "argument 5" in run.err and "not valid UTF-8" in run.err
     assert kgedit(capsys, "kg", "stats").out == before
+
+
+def test_an_answer_naming_a_hostile_label_prints_as_plain_text(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    label = "\x1b[31mRed[/green] City [link=http://evil.example]x[/link]"
+    assert kgedit(capsys, "kg", "add", "United States of America", "capital", label).code == 0
+    run = kgedit(capsys, "ask", "What is the capital of the United States of America?", "--explain", "--system", "graph")
+    assert run.code == 0, run.err
+    _assert_plain(run.out + run.err)
+    assert "\\x1b[31mRed[/green] City [link=http://evil.example]x[/link]" in run.out
+    for args in (["index", "search", "capital of the United States"], ["kg", "relations"]):
+        listed = kgedit(capsys, *args)
+        assert listed.code == 0, listed.err
+        _assert_plain(listed.out + listed.err)
