@@ -46,9 +46,11 @@ class RelationTable:
         """Read a table in the shipped format (the shipped one when ``path`` is None)."""
         path = path or DEFAULT_TABLE
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = path.read_text(encoding="utf-8-sig").splitlines()
         except OSError as exc:
             raise InputError(f"{path}: cannot read the relation table ({exc})") from exc
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not UTF-8 text ({exc}); save the table as UTF-8") from exc
         entries = []
         for number, line in enumerate(lines, start=1):
             if not line.strip() or line.startswith("#"):
