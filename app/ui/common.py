@@ -110,7 +110,8 @@ def entity_picker(services: Services, label: str, value: str | None = None, **kw
     def search(key: gr.KeyUpData) -> dict[str, Any]:
         return gr.update(choices=services.search_entities(str(key.input_value or "")))
 
-    picker.key_up(search, None, picker, api_visibility="private", show_progress="hidden", queue=False)
+    if services.searched_on_server():
+        picker.key_up(search, None, picker, api_visibility="private", show_progress="hidden")
     return picker
 
 

@@ -49,7 +49,8 @@ class EntityCatalogue:
     choices: list[tuple[str, str]] = field(default_factory=list)
 
 
-PICKER_CHOICES = 50  # entity choices a picker holds at a time; the server filters as the user types
+PICKER_CHOICES = 50  # entity choices a picker holds at a time on a large graph; the server filters
+PICKER_ALL_UP_TO = 5_000  # smaller graphs send every choice and the browser filters them itself
 
 
 class Services:
@@ -82,6 +83,10 @@ class Services:
         """(display, id) pairs for an autocompleting dropdown: the display holds label and aliases."""
         return self.catalogue().choices
 
+    def searched_on_server(self) -> bool:
+        """Whether the graph is too large to send every entity choice to the browser."""
+        return len(self.catalogue().choices) > PICKER_ALL_UP_TO
+
     def search_entities(self, query: str = "", limit: int = PICKER_CHOICES) -> list[tuple[str, str]]:
         """The first ``limit`` choices whose display holds every word of ``query``, names that start
         with it first: a picker asks the server as the user types instead of holding every label of
@@ -89,7 +94,7 @@ class Services:
         words = query.lower().split()
         choices = self.catalogue().choices
         if not words:
-            return choices[:limit]
+            return choices if len(choices) <= PICKER_ALL_UP_TO else choices[:limit]
         prefix = query.strip().lower()
         starting: list[tuple[str, str]] = []
         containing: list[tuple[str, str]] = []
