@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from app.context import StoreOption, open_store, settings_for
+from app.display import lines, plain
 from kg.errors import InputError
 from kg.records import Origin
 from qa.trace import Answer
@@ -50,10 +51,10 @@ def ask(
                 typer.echo(json.dumps(answer_record(answer), ensure_ascii=False))
                 continue
             if len(questions) > 1:
-                typer.echo(f"Q: {text}")
-            typer.echo(answer.shown)
+                typer.echo(f"Q: {plain(text)}")
+            typer.echo(lines(answer.shown))
             if explain or not answer.trace.grounded:
-                typer.echo(explanation(answer))
+                typer.echo(lines(explanation(answer)))
     finally:
         fact_store.close()
 
@@ -81,15 +82,14 @@ def answer_record(answer: Answer) -> dict[str, object]:
     hops = []
     for hop in trace.hops:
         fact = hop.fact
-        subject = object_ = ""
-        if fact is not None:
-            subject, object_ = (fact.object, fact.subject) if hop.inverse else (fact.subject, fact.object)
         hops.append(
             {
-                "subject": subject,
+                "subject": hop.subject,
                 "relation": hop.relation or "",
-                "object": object_,
-                "object_label": hop.answer,
+                "object": hop.object if fact is not None else "",
+                "subject_id": fact.subject if fact is not None else None,
+                "object_id": fact.object if fact is not None else None,
+                "answer": hop.answer,
                 "origin": hop.origin.value,
                 "inverse": hop.inverse,
                 "branches": list(hop.branches),
@@ -139,6 +139,7 @@ def train_qa(
     facts: Annotated[list[Path] | None, typer.Option("--facts", help="Labelled-triple TSV of extra facts (repeatable).")] = None,
     questions: Annotated[int, typer.Option("--questions", help="How many questions to compose.")] = 6000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Also compose questions over the demo country graph (kgedit kg demo).")] = True,
     out: Annotated[Path | None, typer.Option("--out", help="Where to write the artefacts (default: the cache folder).")] = None,
 ) -> None:
     """Train the chain scorer and the scope detector on questions composed over a graph."""
@@ -167,9 +168,13 @@ def train_qa(
         bundle = read_triples_tsv(path)
         bundle.relations = [table.relation(r) for r in sorted({r for _, r, _ in bundle.facts}) if not store.relation(r)]
         store.import_bundle(bundle)
+    if demo:
+        from kg.demo import demo_bundle
+
+        store.import_bundle(demo_bundle())
     embedder = Embedder(settings.embedding_model, settings.cache_dir)
     view = GraphView(store)
-    source = ", ".join(str(p) for p in (*graphs, *extra))
+    source = ", ".join([*(str(p) for p in (*graphs, *extra)), *(["the demo graph"] if demo else [])])
     scorer_target = out / "chain_scorer.json" if out else settings.cache_dir / "qa" / "chain_scorer.json"
     scope_target = out / "scope_detector.json" if out else scope_path(settings.cache_dir)
     report = train_and_save(view, embedder, scorer_target, count=questions, seed=seed, source=source)

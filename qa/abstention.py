@@ -30,7 +30,7 @@ from qa.training_data import QuestionComposer, sample_examples
 
 log = logging.getLogger(__name__)
 
-KEEP_ANSWERABLE = 0.99  # share of composed answerable questions the threshold must leave answered
+KEEP_ANSWERABLE = 0.998  # share of composed answerable questions the threshold must leave answered
 
 # Questions about attributes, not relations: no chain of facts answers them (our own phrasings).
 ATTRIBUTE_PATTERNS = (
@@ -117,12 +117,16 @@ def unanswerable_questions(
         yield question, start, (at, at + len(label))
 
 
-def calibrate(scorer: ChainScorer, view: GraphView, count: int = 600, seed: int = 0) -> Calibration:
-    """The abstention threshold for ``scorer`` on ``view`` (see the module docstring)."""
+def calibrate(
+    scorer: ChainScorer, view: GraphView, count: int = 600, seed: int = 0, backwards: bool = True
+) -> Calibration:
+    """The abstention threshold for ``scorer`` on ``view`` (see the module docstring); without
+    ``backwards``, for its forward weights on forward walks and forward questions."""
     view.refresh()
-    answerable = ((e.question, e.start, e.span) for e in sample_examples(view, count, seed=seed + 7))
-    good = _scores(scorer, view, answerable)
-    bad = _scores(scorer, view, unanswerable_questions(view, count, seed=seed + 11, scorer=scorer))
+    composed = sample_examples(view, count, seed=seed + 7, backwards=0.15 if backwards else 0.0)
+    answerable = ((e.question, e.start, e.span) for e in composed)
+    good = _scores(scorer, view, answerable, backwards)
+    bad = _scores(scorer, view, unanswerable_questions(view, count, seed=seed + 11, scorer=scorer), backwards)
     if not len(good):
         raise ValueError("the graph has no facts to compose answerable questions from")
     floor = _best_cut(good, bad, float(np.quantile(good, 1.0 - KEEP_ANSWERABLE)))
@@ -148,10 +152,13 @@ def _best_cut(good: np.ndarray, bad: np.ndarray, ceiling: float) -> float:
     return float(best)
 
 
-def _scores(scorer: ChainScorer, view: GraphView, items: Iterator[tuple[str, str, tuple[int, int]]]) -> np.ndarray:
+def _scores(
+    scorer: ChainScorer, view: GraphView, items: Iterator[tuple[str, str, tuple[int, int]]], backwards: bool = True
+) -> np.ndarray:
     found = []
     for question, start, span in items:
-        ranked = ranked_paths(scorer, view, scorer.read_question(mask(question, span)), start, keep=1)
+        read = scorer.read_question(mask(question, span))
+        ranked = ranked_paths(scorer, view, read, start, keep=1, backwards=backwards)
         if ranked:
             found.append(ranked[0][1])
     return np.asarray(found, dtype=np.float64)

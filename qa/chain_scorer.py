@@ -15,7 +15,9 @@ few features per path, all relation-agnostic so that they carry over to relation
 * the hop count, a missing final hop (answered by the language model), and whether the graph does
   answer that relation along another path (then the question most likely meant that path);
 * a who/person match, whether the path passes an edit, and a step straight back to the entity
-  before, weighted by how often that pair of relations undoes itself in the graph.
+  before, weighted by how often that pair of relations undoes itself in the graph;
+* the share of hops walked backwards (qa.inverse), alone and with the question's inverse cues
+  ("whose", "with ... as", "uses").
 
 A linear model over the features is trained with a softmax over each question's candidates on
 questions composed by :mod:`qa.training_data`; the weights are a small JSON artefact cached under
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path as FilePath
@@ -36,6 +39,7 @@ import numpy as np
 from kg.errors import ModelError
 from kg.files import write_text
 from kg.records import Relation
+from qa.inverse import is_inverse
 from qa.paths import GraphView, Path
 from qa.phrasing import (
     aliases,
@@ -69,8 +73,13 @@ FEATURES = (
     "gain_last",
     "gain_next",
     "missing_elsewhere",
+    "inverse",
+    "inverse_cued",
 )
-VERSION = 5
+VERSION = 6
+# how a question describes an entity by a fact pointing at it ("the country whose capital is Lima",
+# "with Lima as its capital", "of which Lima is the capital", "the country that uses the yen")
+INVERSE_CUES = re.compile(r"\bwhose\b|\bas (?:its|their|the)\b|\bof which\b|\b(?:has|have|having|uses|use|used|using)\b")
 ARTEFACT = "chain_scorer.json"
 
 
@@ -109,6 +118,7 @@ class QuestionView:
     gram_vectors: np.ndarray
     who: bool
     asked: np.ndarray | None  # embedding of the answer type the question asks for ("which country")
+    inverse_cues: float = 0.0  # share of INVERSE_CUES among the question's words (0..1, capped)
 
 
 class ChainScorer:
@@ -124,6 +134,10 @@ class ChainScorer:
         self.weights = weights if weights is not None else np.zeros(len(FEATURES), dtype=np.float32)
         # a best chain scoring below this answers nothing (qa.abstention calibrates it); None: never abstain
         self.abstain_below = abstain_below
+        # weights (and floor) for all-forward candidates: a scorer trained on forward chains only
+        # ranks those better than one that also had to learn backward hops (see qa.search)
+        self.forward_weights: np.ndarray | None = None
+        self.forward_abstain_below: float | None = None
         self._relation_vectors: dict[str, np.ndarray] = {}
 
     # ----- question-level ---------------------------------------------------------------------
@@ -156,6 +170,7 @@ class ChainScorer:
                     gram_vectors=self.cache.get(grams),
                     who=lowered.startswith("who") or " who" in lowered or "whom" in lowered,
                     asked=self.cache.get([asked])[0] if asked else None,
+                    inverse_cues=_cues(lowered),
                 )
             )
         return views
@@ -185,14 +200,20 @@ class ChainScorer:
         rows = np.zeros((len(paths), len(FEATURES)), dtype=np.float32)
         if not paths:
             return rows
-        chains = [[r for r in (view.relation(x) for x in p.relations) if r is not None] for p in paths]
-        nested = [canonical_question(c) for c in chains]
-        statements = [statement_question(c) for c in chains]
-        types = [answer_type(c[-1]) if c else "" for c in chains]
+        # the texts depend on the relation chain only, and many walks share a chain
+        keys = [p.relations for p in paths]
+        distinct = list(dict.fromkeys(keys))
+        row_of = {key: n for n, key in enumerate(distinct)}
+        unique = [[r for r in (view.relation(x) for x in key) if r is not None] for key in distinct]
+        nested = [canonical_question(c) for c in unique]
+        statements = [statement_question(c) for c in unique]
+        types = [answer_type(c[-1]) if c else "" for c in unique]
         self.cache.get([*nested, *statements, *types])  # one batch for every text not seen before
-        sims = self.cache.get(nested) @ question.vector
-        sims_statement = self.cache.get(statements) @ question.vector
-        type_vectors = self.cache.get(types)
+        at = [row_of[key] for key in keys]
+        chains = [unique[n] for n in at]
+        sims = (self.cache.get(nested) @ question.vector)[at]
+        sims_statement = (self.cache.get(statements) @ question.vector)[at]
+        type_vectors = self.cache.get(types)[at]
         answered = {p.relations[-1] for p in paths if not p.missing}
         support: dict[str, np.ndarray] = {}
         mention: dict[str, float] = {}
@@ -205,6 +226,7 @@ class ChainScorer:
             return support[relation.id]
 
         coverage: dict[tuple[str, ...], np.ndarray] = {}
+        coverage_mean: dict[tuple[str, ...], float] = {}
 
         def covered(chain: Sequence[Relation]) -> np.ndarray:
             """Per content word, how well the chain explains it; many paths share a chain."""
@@ -214,7 +236,12 @@ class ChainScorer:
                 coverage[key] = (
                     np.max(np.stack(supports), axis=0) if supports and width else np.zeros(width, dtype=np.float32)
                 )
+                coverage_mean[key] = float(coverage[key].mean()) if width else 0.0
             return coverage[key]
+
+        def covered_mean(chain: Sequence[Relation]) -> float:
+            covered(chain)
+            return coverage_mean[tuple(r.id for r in chain)]
 
         next_gain: dict[tuple[str, frozenset[str]], float] = {}
         for i, (path, chain) in enumerate(zip(paths, chains, strict=True)):
@@ -225,27 +252,34 @@ class ChainScorer:
             row[0] = sims[i]
             row[1] = sims_statement[i]
             row[2] = min(ms)
-            row[3] = float(np.mean(ms))
-            row[4] = float(cover.mean()) if width else 0.0
+            row[3] = sum(ms) / len(ms)
+            row[4] = covered_mean(chain)
             row[4 + min(path.hops, 4)] = 1.0
             row[9] = 1.0 if path.missing else 0.0
             row[10] = 1.0 if question.who and last_person else 0.0
             row[11] = 1.0 if question.who and not last_person else 0.0
             row[12] = max(
                 (
-                    view.return_rate(f.relation, g.relation)
-                    for f, g in zip(path.facts, path.facts[1:], strict=False)
-                    if g.object == f.subject
+                    view.return_rate(path.facts[k].relation, path.facts[k + 1].relation)
+                    for k in range(len(path.facts) - 1)
+                    if path.reached(k + 1) == path.left(k)
                 ),
                 default=0.0,
             )
+            backwards = sum(path.inverse)
+            row[18] = backwards / max(1, path.hops)
+            row[19] = row[18] * question.inverse_cues
             row[13] = float(path.edits > 0)
             row[17] = float(path.missing in answered) if path.missing else 0.0
             if question.asked is not None and chain:
-                names = self.relation_vectors(chain[-1]) @ question.asked
-                row[14] = max(float(type_vectors[i] @ question.asked), float(names.max()))
+                kind = float(type_vectors[i] @ question.asked)
+                if is_inverse(chain[-1].id):  # its names say what it starts from, not what it reaches
+                    row[14] = kind
+                else:
+                    names = self.relation_vectors(chain[-1]) @ question.asked
+                    row[14] = max(kind, float(names.max()))
             if width:
-                row[15] = row[4] - float(covered(chain[:-1]).mean())
+                row[15] = row[4] - covered_mean(chain[:-1])
                 if not path.missing:
                     key = (path.end, frozenset(r.id for r in chain))
                     if key not in next_gain:
@@ -269,8 +303,12 @@ class ChainScorer:
         extended = np.maximum(cover[None, :], np.stack([supported(r) for r in nexts]))
         return float(extended.mean(axis=1).max() - cover.mean())
 
-    def score(self, question: QuestionView, paths: Sequence[Path], view: GraphView) -> np.ndarray:
-        return self.features(question, paths, view) @ self.weights
+    def score(self, question: QuestionView, paths: Sequence[Path], view: GraphView, forward: bool = False) -> np.ndarray:
+        weights = self.forward_weights if forward and self.forward_weights is not None else self.weights
+        return self.features(question, paths, view) @ weights
+
+    def floor(self, forward: bool = False) -> float | None:
+        return self.forward_abstain_below if forward and self.forward_weights is not None else self.abstain_below
 
     # ----- persistence ------------------------------------------------------------------------
 
@@ -281,6 +319,11 @@ class ChainScorer:
             "features": list(FEATURES),
             "weights": self.weights.tolist(),
             "abstain_below": self.abstain_below,
+            **(
+                {"forward": {"weights": self.forward_weights.tolist(), "abstain_below": self.forward_abstain_below}}
+                if self.forward_weights is not None
+                else {}
+            ),
             **meta,
         }
         write_text(path, json.dumps(payload, indent=2))
@@ -295,4 +338,16 @@ class ChainScorer:
             raise ModelError(f"{path} was made by another version of kgedit; rebuild it with 'kgedit train-qa'")
         floor = payload.get("abstain_below")
         weights = np.asarray(payload["weights"], dtype=np.float32)
-        return cls(encoder, weights, float(floor) if floor is not None else None)
+        scorer = cls(encoder, weights, float(floor) if floor is not None else None)
+        forward = payload.get("forward")
+        if isinstance(forward, dict):
+            scorer.forward_weights = np.asarray(forward["weights"], dtype=np.float32)
+            if scorer.forward_weights.shape != weights.shape:
+                raise ModelError(f"{path}: the forward weights do not fit the features; rebuild it with 'kgedit train-qa'")
+            below = forward.get("abstain_below")
+            scorer.forward_abstain_below = float(below) if below is not None else None
+        return scorer
+
+
+def _cues(lowered: str) -> float:
+    return min(1.0, len(INVERSE_CUES.findall(lowered)) / 2.0)

@@ -13,13 +13,16 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from kg.records import Fact, Relation
 from kg.store import ChangeSet, FactStore
+from qa.inverse import forward_id, inverse_id, inverse_of, is_inverse
 
 log = logging.getLogger(__name__)
 
 MAX_HOPS = 4
+SYMMETRIC_SHARE = 0.9  # a relation holding both ways for this share of its facts is symmetric
 EXPECTED_SHARE = 0.02  # a relation is expected of an entity when this share of its kind has it
 STATS_SAMPLE = 50_000  # subjects the view's statistics are counted over (all of them in smaller graphs)
 
@@ -35,16 +38,38 @@ class Path:
     start: str
     facts: tuple[Fact, ...]
     missing: str | None = None
+    inverse: tuple[bool, ...] = ()  # per fact: walked from its object to its subject (qa.inverse)
 
-    @property
+    def __post_init__(self) -> None:
+        if self.inverse and not any(self.inverse):
+            object.__setattr__(self, "inverse", ())  # an all-forward walk equals one built without flags
+
+    def backwards(self, position: int) -> bool:
+        return position < len(self.inverse) and self.inverse[position]
+
+    @cached_property
     def relations(self) -> tuple[str, ...]:
-        chain = tuple(f.relation for f in self.facts)
+        """The relation chain, "^R" for a hop walked backwards (computed once: searches ask often)."""
+        if self.inverse:
+            chain = tuple(inverse_id(f.relation) if self.backwards(i) else f.relation for i, f in enumerate(self.facts))
+        else:
+            chain = tuple(f.relation for f in self.facts)
         return chain + ((self.missing,) if self.missing else ())
+
+    def reached(self, position: int) -> str:
+        """The entity hop ``position`` leads to."""
+        fact = self.facts[position]
+        return fact.subject if self.backwards(position) else fact.object
+
+    def left(self, position: int) -> str:
+        """The entity hop ``position`` leaves from."""
+        fact = self.facts[position]
+        return fact.object if self.backwards(position) else fact.subject
 
     @property
     def end(self) -> str:
         """The last entity the graph reached (the subject of the missing hop, if any)."""
-        return self.facts[-1].object if self.facts else self.start
+        return self.reached(len(self.facts) - 1) if self.facts else self.start
 
     @property
     def hops(self) -> int:
@@ -62,6 +87,9 @@ class GraphView:
         self.store = store
         self._lock = threading.RLock()
         self._out: dict[str, dict[str, tuple[Fact, ...]]] = {}
+        self._in: dict[str, dict[str, tuple[Fact, ...]]] | None = None  # by object, built on first need
+        self._inverses: dict[str, Relation] = {}
+        self._symmetric: dict[str, bool] = {}
         self._labels: dict[str, str] = {}
         self._relations: dict[str, Relation] = {}
         self._expected: dict[str, frozenset[str]] = {}
@@ -87,6 +115,7 @@ class GraphView:
         self._relations = {r.id: r for r in self.store.relations()}
         self._expected, self._alongside = _expected_relations(self._out)
         self._returns = _return_rates(self._out)
+        self._in, self._inverses, self._symmetric = None, {}, {}
         self._revision = revision
         self._dirty = False
         log.info("graph view: %d subjects, %d labels (revision %d)", len(self._out), len(self._labels), revision)
@@ -99,10 +128,13 @@ class GraphView:
             for subject, relation in keys:
                 facts = tuple(self.store.objects(subject, relation))
                 by_relation = self._out.setdefault(subject, {})
+                old = by_relation.get(relation, ())
                 if facts:
                     by_relation[relation] = facts
                 else:
                     by_relation.pop(relation, None)
+                if self._in is not None:
+                    _reindex(self._in, subject, relation, old, facts)
             new = {f.subject for f in changes.added} | {f.object for f in changes.added}
             if any(e not in self._labels for e in new) or any(
                 f.relation not in self._relations for f in changes.added
@@ -114,7 +146,52 @@ class GraphView:
         return self._labels.get(entity, entity)
 
     def relation(self, ident: str) -> Relation | None:
-        return self._relations.get(ident)
+        """A relation by id; ``^R`` is ``R`` walked backwards (qa.inverse)."""
+        if not is_inverse(ident):
+            return self._relations.get(ident)
+        if ident not in self._inverses:
+            forward = self._relations.get(forward_id(ident))
+            if forward is None:
+                return None
+            self._inverses[ident] = inverse_of(forward, self._subject_kind(forward.id))
+        return self._inverses[ident]
+
+    def into(self, entity: str) -> dict[str, tuple[Fact, ...]]:
+        """Facts whose object is ``entity``, by relation (for walking them backwards)."""
+        index = self._in
+        if index is None:
+            found: dict[str, dict[str, list[Fact]]] = {}
+            for by_relation in self._out.values():
+                for relation, facts in by_relation.items():
+                    for fact in facts:
+                        found.setdefault(fact.object, {}).setdefault(relation, []).append(fact)
+            index = {o: {r: tuple(fs) for r, fs in rs.items()} for o, rs in found.items()}
+            self._in = index
+        return index.get(entity, {})
+
+    def symmetric(self, relation: str) -> bool:
+        """Whether ``relation`` nearly always holds both ways (borders): walking it backwards then
+        reaches what walking it forwards does, so the search does not."""
+        if relation not in self._symmetric:
+            pairs = [(s, f.object) for s, rs in sampled(self._out).items() for f in rs.get(relation, ())]
+            both = sum(1 for s, o in pairs if any(f.object == s for f in self.objects(o, relation)))
+            self._symmetric[relation] = bool(pairs) and both >= SYMMETRIC_SHARE * len(pairs)
+        return self._symmetric[relation]
+
+    def _subject_kind(self, relation: str) -> str:
+        """What the subjects of ``relation`` are, by the relation that most often has them as objects."""
+        from qa.phrasing import answer_type  # phrasing reads the relation table; only inverse hops need it
+
+        subjects = {s for s, rs in self._out.items() if relation in rs}
+        counts: Counter[str] = Counter()
+        for by_relation in sampled(self._out).values():
+            for other, facts in by_relation.items():
+                counts[other] += sum(1 for f in facts if f.object in subjects)
+        for other, _ in counts.most_common():
+            named = self._relations.get(other)
+            if named is not None:
+                return answer_type(named)
+        return "entity"
 
     def relations(self) -> list[Relation]:
         return list(self._relations.values())
@@ -151,6 +228,25 @@ class GraphView:
         for relation in self.out(entity):
             found |= self._alongside.get(relation, frozenset())
         return frozenset(found)
+
+
+def _reindex(
+    index: dict[str, dict[str, tuple[Fact, ...]]],
+    subject: str,
+    relation: str,
+    old: tuple[Fact, ...],
+    new: tuple[Fact, ...],
+) -> None:
+    """Move one (subject, relation) key's facts in the by-object index: a write touches a few keys,
+    and re-indexing a million facts after every edit would take seconds."""
+    for obj in {f.object for f in old} | {f.object for f in new}:
+        by_relation = index.setdefault(obj, {})
+        kept = [f for f in by_relation.get(relation, ()) if f.subject != subject]
+        kept += [f for f in new if f.object == obj]
+        if kept:
+            by_relation[relation] = tuple(kept)
+        else:
+            by_relation.pop(relation, None)
 
 
 def sampled(out: dict[str, dict[str, tuple[Fact, ...]]]) -> dict[str, dict[str, tuple[Fact, ...]]]:

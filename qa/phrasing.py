@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from kg.records import Relation
 from kg.relation_table import RelationTable
+from qa.inverse import inverse_noun_phrase, is_inverse
 
 # Wikidata property aliases (from the properties' own label/alias lists).
 WIKIDATA_ALIASES: dict[str, tuple[str, ...]] = {
@@ -120,6 +121,8 @@ def _table() -> RelationTable:
 
 def noun_phrase(relation: Relation, inner: str) -> str:
     """"the capital of <inner>": how a hop nests inside a longer question (the relation table's phrase)."""
+    if is_inverse(relation.id):
+        return inverse_noun_phrase(relation, inner, head_noun(relation))
     table = _table()
     key = relation_key(relation)
     if key in table:

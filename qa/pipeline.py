@@ -24,10 +24,10 @@ from kg import conflicts
 from kg.errors import ModelError
 from kg.records import Fact, Origin
 from kg.store import FactStore
-from qa.chain_scorer import ARTEFACT, ChainScorer, TextEncoder
+from qa.chain_scorer import ARTEFACT, ChainScorer, QuestionView, TextEncoder
 from qa.paths import GraphView, Path
 from qa.scorer_training import mask
-from qa.search import ranked_paths
+from qa.search import RANKED, ranked_paths, same_chain
 from qa.systems import System, SystemContext, register_system
 from qa.trace import Answer, Candidate, Hop, Trace
 
@@ -67,6 +67,12 @@ class Choice:
     path: Path
     score: float
     ranked: list[tuple[Path, float]]
+    branches: list[Path]  # every walk along the chosen relation chain (several for multi-valued hops)
+    floor: float | None = None  # the abstention threshold calibrated for the weights that scored it
+
+    def answers(self) -> list[str]:
+        """The entities the chosen chain reaches, best-scored walk first."""
+        return list(dict.fromkeys(p.end for p in self.branches)) or [self.path.end]
 
 
 def scorer_path(cache_dir: FilePath | None) -> FilePath | None:
@@ -127,7 +133,7 @@ class GraphPipeline:
             names = ", ".join(self.view.label(e) for e in trace.linked)
             return _abstain(trace, f"the current view has no facts to walk from {names}")
         chain = " > ".join(choice.path.relations)
-        floor = self.scorer.abstain_below
+        floor = choice.floor
         if floor is not None and choice.score < floor:
             return _abstain(
                 trace,
@@ -135,48 +141,74 @@ class GraphPipeline:
                 f"({chain} from {self.view.label(choice.path.start)}) scores {choice.score:.2f}, below the "
                 f"abstention threshold {floor:.2f} calibrated on composed questions",
             )
-        text = self._walk(choice, trace)
+        answers = self._walk(choice, trace)
         if choice.path.missing:
             relation = self.view.relation(choice.path.missing)
             name = relation.label if relation else choice.path.missing
             why = f"the graph has no {name} for {self.view.label(choice.path.end)} (chain {chain})"
-            return _abstain(trace, why, guess=text)
-        return Answer(text, trace)
+            return _abstain(trace, why, guess=answers[0] if answers else "")
+        if len(answers) > 1:
+            trace.reason += f"; the chain reaches {len(answers)} entities: all are listed"
+        return Answer(", ".join(answers), trace, answers=answers)
 
     def choose(self, question: str, mentions: Sequence[MentionLike]) -> Choice | None:
         """Score every path from every linked entity; the best (path, entity) pair wins."""
         best: Choice | None = None
         views = self.scorer.read_masked([mask(question, (m.start, m.end)) for m in mentions])
         for mention, view in zip(mentions, views, strict=True):
-            ranked = ranked_paths(self.scorer, self.view, view, mention.entity_id)
+            ranked, floor = self._ranked(view, mention.entity_id)
             if not ranked:
                 continue
             if best is None or ranked[0][1] > best.score:
-                best = Choice(mention, ranked[0][0], ranked[0][1], ranked)
+                branches = same_chain(ranked, ranked[0][0])
+                best = Choice(mention, ranked[0][0], ranked[0][1], ranked[:RANKED], branches, floor)
         return best
 
-    def _walk(self, choice: Choice, trace: Trace) -> str:
+    def _ranked(self, question: QuestionView, start: str) -> tuple[list[tuple[Path, float]], float | None]:
+        """Candidate walks, best first, and the abstention floor that applies to them.
+
+        With forward weights (a scorer trained on forward chains only ranks those best), forward walks
+        are searched first; walks with backward hops are searched too when the question reads like an
+        entity described by a fact pointing at it ("whose", "uses", "as its") or nothing leads
+        forward, and win when the full scorer's best walk has a backward hop."""
+        if self.scorer.forward_weights is None:
+            return ranked_paths(self.scorer, self.view, question, start, keep=None), self.scorer.floor()
+        forward = ranked_paths(self.scorer, self.view, question, start, keep=None, backwards=False)
+        if forward and question.inverse_cues <= 0:
+            return forward, self.scorer.floor(forward=True)
+        both = ranked_paths(self.scorer, self.view, question, start, keep=None)
+        if both and (both[0][0].inverse or not forward):
+            return both, self.scorer.floor()
+        return forward, self.scorer.floor(forward=True)
+
+    def _walk(self, choice: Choice, trace: Trace) -> list[str]:
+        """Trace the chosen walk hop by hop, with the branches of multi-valued hops; the answer set."""
         path = choice.path
-        answer = self.view.label(path.start)
         for i, fact in enumerate(path.facts):
-            relation = self.view.relation(fact.relation)
-            subject = self.view.label(fact.subject)
-            answer = self.view.label(fact.object)
+            backwards = path.backwards(i)
+            relation = self.view.relation(path.relations[i])
+            subject = self.view.label(path.left(i))
+            reached = list(dict.fromkeys(self.view.label(p.reached(i)) for p in choice.branches if len(p.facts) > i))
             trace.hops.append(
                 Hop(
                     question=relation.question(subject) if relation else f"{fact.relation} of {subject}?",
-                    answer=answer,
+                    answer=self.view.label(path.reached(i)),
                     fact=fact,
                     origin=fact.origin,
                     relation=fact.relation,
                     candidates=self._candidates(choice, i),
-                    note=self._note(fact, trace),
+                    note=self._note(fact, trace) + (" (walked backwards)" if backwards else ""),
+                    inverse=backwards,
+                    branches=tuple(reached) if len(reached) > 1 else (),
+                    subject=self.view.label(fact.subject),
+                    object=self.view.label(fact.object),
                 )
             )
         trace.reason = f"path {' > '.join(path.relations)} from {self.view.label(path.start)} (score {choice.score:.2f})"
         if path.missing:
-            answer = self._model_hop(path, trace)
-        return answer
+            guess = self._model_hop(path, trace)
+            return [guess] if guess else []
+        return [self.view.label(e) for e in choice.answers()]
 
     def _candidates(self, choice: Choice, position: int) -> tuple[Candidate, ...]:
         """Facts competing at this hop: the hop of each runner-up path that shares the chosen prefix."""

@@ -19,15 +19,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from kg.records import Relation
 from qa.chain_scorer import ChainScorer, QuestionView, TextEncoder
-from qa.paths import GraphView, Path, enumerate_paths
+from qa.paths import GraphView, Path
 from qa.phrasing import content_words, ngrams
+from qa.search import candidate_paths, open_relations
 from qa.training_data import Example, sample_examples
 
 log = logging.getLogger(__name__)
 
-OPEN_RELATIONS = 3  # missing-hop candidates are offered for this many most-mentioned relations
 
 
 @dataclass
@@ -42,23 +41,18 @@ def mask(question: str, span: tuple[int, int]) -> str:
     return question[: span[0]] + "X" + question[span[1] :]
 
 
-def open_relations(scorer: ChainScorer, question: QuestionView, relations: list[Relation]) -> list[str]:
-    ranked = sorted(relations, key=lambda r: -scorer.mention(question, r))
-    return [r.id for r in ranked[:OPEN_RELATIONS]]
-
-
 def candidates_for(
     scorer: ChainScorer, view: GraphView, example: Example, drop_last: bool
 ) -> tuple[QuestionView, list[Path], np.ndarray]:
     """The candidate paths of one example and a mask of the right ones."""
     question = scorer.read_question(mask(example.question, example.span))
     opened = open_relations(scorer, question, view.relations())
-    paths = enumerate_paths(view, example.start, open_relations=opened, only_expected=False)
+    paths = candidate_paths(scorer, view, question, example.start, opened, only_expected=False)
     gold = example.facts
     if drop_last:
         k = len(gold)
         paths = [p for p in paths if p.facts[:k] != gold and not (p.missing and p.facts == gold)]
-        target = Path(example.start, gold[:-1], gold[-1].relation)
+        target = Path(example.start, gold[:-1], gold[-1].relation, example.inverse[:-1])
         if target not in paths:
             paths.append(target)
         right = np.array([p.facts == target.facts and p.missing == target.missing for p in paths])

@@ -37,6 +37,8 @@ class Hop:
     candidates: tuple[Candidate, ...] = ()
     note: str = ""
     inverse: bool = False  # the fact was walked from its object to its subject
+    subject: str = ""  # labels of the fact's subject and object, as stored (whatever way it was walked)
+    object: str = ""
     branches: tuple[str, ...] = ()  # every entity this hop reached when the relation is multi-valued
 
 

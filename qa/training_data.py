@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kg.records import Fact, Relation
-from qa.paths import MAX_HOPS, GraphView
+from qa.inverse import is_inverse
+from qa.paths import MAX_HOPS, GraphView, Path
 from qa.phrasing import aliases, answer_type, clause, head_noun, noun_phrase
 
 
@@ -25,10 +26,16 @@ class Example:
     start: str
     span: tuple[int, int]  # where the start entity's label sits in the question
     facts: tuple[Fact, ...]
+    inverse: tuple[bool, ...] = ()  # per fact: walked backwards (the entity described by a fact on it)
 
     @property
     def relations(self) -> tuple[str, ...]:
-        return tuple(f.relation for f in self.facts)
+        return Path(self.start, self.facts, None, self.inverse).relations
+
+    @property
+    def answers(self) -> tuple[str, ...]:
+        """The entity the walk reached (one of the answer set when a hop is multi-valued)."""
+        return (Path(self.start, self.facts, None, self.inverse).end,)
 
 
 UNDOES = 0.5  # a relation pair that leads back this often is an inverse, not a question
@@ -46,7 +53,36 @@ class QuestionComposer:
         nouns = [a for a in aliases(relation)[1:] if a.split()[-1] not in _PREPOSITIONS]
         return self.rng.choice(nouns) if nouns and self.rng.random() < 0.5 else relation.label
 
+    def _nest_inverse(self, relation: Relation, inner: str) -> str:
+        """An entity described by a fact that points at it ("the country whose capital is Lima")."""
+        kind, name = head_noun(relation), self._name(relation)
+        patterns = (
+            f"the {kind} whose {name} is {inner}",
+            f"the {kind} with {inner} as its {name}",
+            f"the {kind} that has {inner} as its {name}",
+            f"the {kind} where {inner} is the {name}",
+            f"the {kind} of which {inner} is the {name}",
+            f"the {kind} having {inner} as {name}",
+        )
+        return self.rng.choice(patterns)
+
+    def _ask_inverse(self, relation: Relation, inner: str) -> str:
+        kind, name = head_noun(relation), self._name(relation)
+        patterns = (
+            f"Which {kind} has {inner} as its {name}?",
+            f"Whose {name} is {inner}?",
+            f"{inner} is the {name} of which {kind}?",
+            f"Of which {kind} is {inner} the {name}?",
+            f"Name the {kind} whose {name} is {inner}.",
+            f"Tell me the {kind} with {inner} as its {name}.",
+            f"What {kind} uses {inner} as its {name}?",
+            f"In which {kind} is {inner} the {name}?",
+        )
+        return self.rng.choice(patterns)
+
     def _nest(self, relation: Relation, inner: str) -> str:
+        if is_inverse(relation.id):
+            return self._nest_inverse(relation, inner)
         form = self.rng.random()
         name = self._name(relation)
         if form < 0.25:
@@ -71,7 +107,9 @@ class QuestionComposer:
         last = chain[-1]
         head = head_noun(last)
         form = self.rng.random()
-        if form < 0.4:
+        if is_inverse(last.id):
+            text = self._ask_inverse(last, inner)
+        elif form < 0.4:
             text = last.question(inner)
         elif form < 0.55:
             text = f"{'Who' if head == 'person' else 'What'} is {self._nest(last, inner)}?"
@@ -86,11 +124,19 @@ class QuestionComposer:
             text = f"Which {kind} is {self._nest(last, inner)}?" if form < 0.85 else f"{cl} which {kind}?"
         else:
             text = f"Can you tell me {self._nest(last, inner)}?"
+        if self.rng.random() < 0.1:  # typed casually: lower case, no question mark
+            return text[0].lower() + text[1:].rstrip("?.")
         return text[0].upper() + text[1:]
 
 
-def sample_examples(view: GraphView, count: int, seed: int = 0, max_hops: int = MAX_HOPS) -> Iterator[Example]:
-    """``count`` examples over random walks of the view, hop counts drawn uniformly from 1..max_hops."""
+BACKWARDS = 0.15  # share of hops walked against a fact, where the entity has facts pointing at it
+
+
+def sample_examples(
+    view: GraphView, count: int, seed: int = 0, max_hops: int = MAX_HOPS, backwards: float = BACKWARDS
+) -> Iterator[Example]:
+    """``count`` examples over random walks of the view, hop counts drawn uniformly from 1..max_hops;
+    about ``backwards`` of the hops describe an entity by a fact pointing at it."""
     rng = random.Random(seed)
     composer = QuestionComposer(rng)
     starts = sorted(s for s in view.subjects() if view.out(s))
@@ -99,39 +145,59 @@ def sample_examples(view: GraphView, count: int, seed: int = 0, max_hops: int = 
     made = tries = 0
     while made < count and tries < count * 20:
         tries += 1
-        walk = _walk(view, rng.choice(starts), rng.randint(1, max_hops), rng)
+        walk = _walk(view, rng.choice(starts), rng.randint(1, max_hops), rng, backwards)
         if walk is None:
             continue
-        chain = [view.relation(f.relation) for f in walk]
+        chain = [view.relation(r) for r in Path("", walk[0], None, walk[1]).relations]
         if any(r is None for r in chain):
             continue
-        label = view.label(walk[0].subject)
+        facts, inverse = walk
+        start = Path("", facts, None, inverse).left(0)
+        label = view.label(start)
         question = composer.compose([r for r in chain if r is not None], label)
         at = question.find(label)
         if at < 0:
             continue
         made += 1
-        yield Example(question, walk[0].subject, (at, at + len(label)), walk)
+        yield Example(question, start, (at, at + len(label)), facts, inverse)
 
 
-def _walk(view: GraphView, start: str, hops: int, rng: random.Random) -> tuple[Fact, ...] | None:
-    """A random walk that never takes the same (subject, relation) twice. It may come back to an
-    entity it passed ("the capital of the country of Paris" is Paris), as real and edited chains do,
-    but never by a pair of relations that mostly undoes itself (nobody asks for the country of the
-    capital of France)."""
+def _walk(
+    view: GraphView, start: str, hops: int, rng: random.Random, backwards: float = 0.0
+) -> tuple[tuple[Fact, ...], tuple[bool, ...]] | None:
+    """A random walk that never takes the same (subject, relation) twice, nor a fact back the way it
+    came. It may come back to an entity it passed ("the capital of the country of Paris" is Paris),
+    as real and edited chains do, but never by a pair of relations that mostly undoes itself (nobody
+    asks for the country of the capital of France). A hop goes against a fact with probability
+    ``backwards`` where facts point at the entity."""
     facts: list[Fact] = []
+    inverse: list[bool] = []
     here = start
     for _ in range(hops):
-        used = {(f.subject, f.relation) for f in facts}
-        options = [
-            f
-            for r in sorted(view.out(here))
-            if (here, r) not in used and not (facts and view.return_rate(facts[-1].relation, r) >= UNDOES)
-            for f in view.objects(here, r)
-        ]
+        used = {(f.subject, f.relation, b) for f, b in zip(facts, inverse, strict=True)}
+        if backwards and view.into(here) and rng.random() < backwards:
+            options = [
+                f
+                for r in sorted(view.into(here))
+                if (here, r, True) not in {(f.object, f.relation, b) for f, b in zip(facts, inverse, strict=True)}
+                for f in view.into(here)[r]
+                if f not in facts
+            ]
+            back = True
+        else:
+            options = [
+                f
+                for r in sorted(view.out(here))
+                if (here, r, False) not in used
+                and not (facts and not inverse[-1] and view.return_rate(facts[-1].relation, r) >= UNDOES)
+                for f in view.objects(here, r)
+                if f not in facts
+            ]
+            back = False
         if not options:
             return None
         fact = rng.choice(options)
         facts.append(fact)
-        here = fact.object
-    return tuple(facts)
+        inverse.append(back)
+        here = fact.subject if back else fact.object
+    return tuple(facts), tuple(inverse)
