@@ -169,17 +169,19 @@ class GraphPipeline:
 
         With forward weights (a scorer trained on forward chains only ranks those best), forward walks
         are searched first; walks with backward hops are searched too when the question reads like an
-        entity described by a fact pointing at it ("whose", "uses", "as its") or nothing leads
-        forward, and win when the full scorer's best walk has a backward hop."""
+        entity described by a fact pointing at it ("whose", "uses", "as its") or no forward walk
+        scores above its floor, and win when the full scorer's best walk has a backward hop."""
         if self.scorer.forward_weights is None:
             return ranked_paths(self.scorer, self.view, question, start, keep=None), self.scorer.floor()
         forward = ranked_paths(self.scorer, self.view, question, start, keep=None, backwards=False)
-        if forward and question.inverse_cues <= 0:
-            return forward, self.scorer.floor(forward=True)
+        floor = self.scorer.floor(forward=True)
+        answers = bool(forward) and (floor is None or forward[0][1] >= floor)
+        if answers and question.inverse_cues <= 0:
+            return forward, floor
         both = ranked_paths(self.scorer, self.view, question, start, keep=None)
         if both and (both[0][0].inverse or not forward):
             return both, self.scorer.floor()
-        return forward, self.scorer.floor(forward=True)
+        return forward, floor
 
     def _walk(self, choice: Choice, trace: Trace) -> list[str]:
         """Trace the chosen walk hop by hop, with the branches of multi-valued hops; the answer set."""
