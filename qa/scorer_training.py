@@ -23,7 +23,7 @@ from qa.chain_scorer import ChainScorer, QuestionView, TextEncoder
 from qa.paths import GraphView, Path
 from qa.phrasing import content_words, ngrams
 from qa.search import candidate_paths, open_relations
-from qa.training_data import Example, sample_examples
+from qa.training_data import BACKWARDS, Example, sample_examples
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,12 @@ def mask(question: str, span: tuple[int, int]) -> str:
 
 
 def candidates_for(
-    scorer: ChainScorer, view: GraphView, example: Example, drop_last: bool
+    scorer: ChainScorer, view: GraphView, example: Example, drop_last: bool, backwards: bool = True
 ) -> tuple[QuestionView, list[Path], np.ndarray]:
     """The candidate paths of one example and a mask of the right ones."""
     question = scorer.read_question(mask(example.question, example.span))
     opened = open_relations(scorer, question, view.relations())
-    paths = candidate_paths(scorer, view, question, example.start, opened, only_expected=False)
+    paths = candidate_paths(scorer, view, question, example.start, opened, only_expected=False, backwards=backwards)
     gold = example.facts
     if drop_last:
         k = len(gold)
@@ -62,17 +62,19 @@ def candidates_for(
 
 
 def fit(
-    view: GraphView, encoder: TextEncoder, count: int = 6000, seed: int = 0, epochs: int = 300
+    view: GraphView, encoder: TextEncoder, count: int = 6000, seed: int = 0, epochs: int = 300, backwards: bool = True
 ) -> tuple[ChainScorer, FitReport]:
+    """Fit the weights on composed questions; without ``backwards``, on forward chains and forward
+    walks only (the weights the answering pipeline scores forward walks with)."""
     view.refresh()
     scorer = ChainScorer(encoder)
-    examples = list(sample_examples(view, count, seed=seed))
+    examples = list(sample_examples(view, count, seed=seed, backwards=BACKWARDS if backwards else 0.0))
     rng = random.Random(seed + 1)
     _warm(scorer, examples, view)
     rows: list[np.ndarray] = []
     rights: list[np.ndarray] = []
     for example in tqdm(examples, desc="chain-scorer features", unit="q", disable=None):
-        question, paths, right = candidates_for(scorer, view, example, drop_last=rng.random() < 0.1)
+        question, paths, right = candidates_for(scorer, view, example, rng.random() < 0.1, backwards)
         if not right.any() or len(paths) < 2:
             continue
         rows.append(scorer.features(question, paths, view))
@@ -137,6 +139,10 @@ def train_and_save(
     scorer, report = fit(view, encoder, count=count, seed=seed)
     calibration = calibrate(scorer, view, seed=seed)
     scorer.abstain_below = calibration.threshold
+    forward, forward_report = fit(view, encoder, count=count, seed=seed, backwards=False)
+    scorer.forward_weights = forward.weights
+    forward_calibration = calibrate(forward, view, seed=seed, backwards=False)
+    scorer.forward_abstain_below = forward_calibration.threshold
     scorer.save(
         target,
         {
@@ -148,6 +154,11 @@ def train_and_save(
                 "answerable_kept": calibration.kept,
                 "unanswerable_abstained": calibration.abstained,
                 "questions": calibration.answerable + calibration.unanswerable,
+            },
+            "forward_train_accuracy": forward_report.accuracy,
+            "forward_abstention": {
+                "answerable_kept": forward_calibration.kept,
+                "unanswerable_abstained": forward_calibration.abstained,
             },
             "rebuild": "kgedit train-qa",
         },
