@@ -9,6 +9,7 @@ import pytest
 
 import qa.paths
 from kg.io import import_file
+from kg.records import EditRequest
 from kg.store import FactStore
 from qa.paths import GraphView, sampled
 from qa.pipeline import GraphPipeline, load_scorer
@@ -57,3 +58,15 @@ def test_statistics_are_counted_over_an_even_sample_of_a_large_graph(
     assert sampled(out) == out
     monkeypatch.setattr(qa.paths, "STATS_SAMPLE", 2)
     assert len(sampled(out)) == 2 and set(sampled(out)) <= set(out)
+
+
+def test_the_view_follows_an_edit_in_its_by_object_index(store: FactStore) -> None:
+    view = GraphView(store)
+    view.refresh()
+    mentor = EX + "vocab/mentor"
+    assert [f.subject for f in view.into(EX + "id/bob")[mentor]] == [EX + "id/ada"]
+    store.edit(EditRequest(EX + "id/ada", mentor, EX + "id/cleo"))
+    assert mentor not in view.into(EX + "id/bob")
+    assert sorted(f.subject for f in view.into(EX + "id/cleo")[mentor]) == [EX + "id/ada", EX + "id/bob"]
+
+
