@@ -583,7 +583,9 @@ def check_text(value: str, what: str) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise InputError(f"{what} is not valid text (undecodable bytes at character {exc.start}); fix its encoding") from exc
+        raise InputError(
+            f"{what} is not valid Unicode (undecodable bytes at character {exc.start}); fix its encoding or retype it"
+        ) from exc
 
 
 def _check_entity(entity: Entity, where: str) -> None:

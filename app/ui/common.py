@@ -18,7 +18,7 @@ import gradio as gr
 
 from app.ui.markup import md_text
 from app.ui.services import Services, user_message
-from kg.errors import InputError
+from kg.store import check_text
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,12 +81,7 @@ def _check_unicode(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     API client's JSON can (``"\\udcff"``), and they fail deep inside (an IRI, a hash, the reply)."""
     for value in (*args, *kwargs.values()):
         if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise InputError(
-                    f"the text has characters that are not valid Unicode (at position {exc.start}); retype it"
-                ) from exc
+            check_text(value, "the text")
 
 
 def _is_user_error(exc: Exception) -> bool:
