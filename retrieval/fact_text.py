@@ -1,0 +1,423 @@
+"""Curator text -> candidate triples: which entities a sentence names and which fact it states.
+
+Each sentence (:mod:`retrieval.text_split`) is linked with the entity linker (labels, aliases, near
+misses); each clause then offers *frames*: two of its names, or one name and a stretch of words that
+names no entity yet (a proposed new object). A frame's residual (the clause with the names replaced by
+``X`` and ``Y``) goes to the relation model, which says which relation it states and which way round;
+the graph's role profiles say how well each entity fits that relation's slots. The best frame of a
+clause is its candidate; its score, a product of probabilities, is the candidate's confidence.
+
+Nothing here writes: the caller previews candidates and commits the ones the curator accepts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kg.errors import InputError
+from kg.store import FactStore
+from retrieval.embedder import TextEncoder
+from retrieval.linker import ALIAS, PARTIAL, EntityLinker, Mention
+from retrieval.normalize import STOPWORDS, check_text
+from retrieval.relation_model import RelationModel
+from retrieval.relation_patterns import FIRST, SECOND, normalise_residual
+from retrieval.role_profiles import RoleProfiles
+from retrieval.text_split import Piece, Sentence, clauses, sentences
+
+log = logging.getLogger(__name__)
+
+HIGH_CONFIDENCE = 0.5  # at or above: may be committed with --yes; below: only when the curator picks it
+NEW_OBJECT_SCORE = 0.85  # a name the graph does not know is a weaker reading than one it knows
+MIN_CONFIDENCE = 0.05  # below this a frame is no candidate at all
+_FIT_FLOOR = 0.25  # an entity that fits a slot badly still gets this share of the score
+_MIN_GAP_SCORE = 0.85  # a near-miss name found between the exact ones must be this close
+_NEGATION = re.compile(
+    r"(?:\bnot|\binstead of|\brather than|\bno longer|\breplacing|\breplaces|\bformerly|\bpreviously|\bin place of"
+    r"|\bfrom)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(r"^\s*(its|their|his|her|it|they|he|she)\b", re.IGNORECASE)
+_CAPITALISED = re.compile(
+    r"[^\W\d_a-zà-ÿ][\w'’.-]*(?:\s+(?:(?:de|da|del|des|di|do|dos|du|la|le|of|the|van|von|der|den|y|bin|al|el|and)\s+)*"
+    r"[^\W\d_a-zà-ÿ][\w'’.-]*)*"
+)
+_CUE = re.compile(
+    r"(?:\b(?:is|are|was|were|be|been|become|became|to|in|into|by|as|with|now|for|at|on|of|called|named|uses|use)\b"
+    r"|[:–—]|\s-\s)\s*",
+    re.IGNORECASE,
+)
+_LEADING_FUNCTION_WORDS = frozenset({"the", "a", "an", "its", "their", "it", "this", "that", "now", "new", "fix"})
+
+
+@dataclass(frozen=True)
+class TextSpan:
+    """Where a part of a candidate came from, as offsets into the text the curator gave."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class CandidateTriple:
+    """One fact a sentence may state: who, which relation, what, how sure, and from which words."""
+
+    text: str  # the sentence it came from, as written (kept in the edit's provenance)
+    subject: str
+    subject_label: str
+    relation: str
+    relation_label: str
+    object: str | None  # None for a proposed new entity
+    object_label: str
+    new_object: bool
+    confidence: float
+    subject_span: TextSpan
+    object_span: TextSpan
+    clause: TextSpan
+    form: str = "statement"  # statement | correction | news
+    replaces: tuple[str, ...] = ()  # objects the sentence says are no longer true ("not Paris")
+    method: str = "relation-model"  # or "language-model" for a guess the LM proposed
+
+    @property
+    def high_confidence(self) -> bool:
+        return self.confidence >= HIGH_CONFIDENCE
+
+
+@dataclass
+class TextReading:
+    """What a text gave: candidates in text order, and the clauses that gave none (with why)."""
+
+    candidates: list[CandidateTriple] = field(default_factory=list)
+    unread: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The readings of one linked span (homonyms share a span)."""
+
+    start: int
+    end: int
+    mentions: tuple[Mention, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class _Frame:
+    clause: Piece
+    sentence: Sentence
+    first: _Group | None  # None: the subject is a pronoun or inherited, see ``fixed_subject``
+    second: _Group | None  # None: a new object at ``new_span``
+    new_span: TextSpan | None
+    residual: str
+    negated: tuple[_Group, ...] = ()
+
+
+class FactTextReader:
+    """Reads curator text against one store; models load on first use and follow the store."""
+
+    def __init__(
+        self,
+        store: FactStore,
+        embedder: TextEncoder,
+        cache_dir: Path | None = None,
+        model: RelationModel | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.cache_dir = cache_dir
+        self._model = model
+        self._model_relations: tuple[str, ...] = ()
+        self.linker = EntityLinker.from_store(store)
+        self.profiles = RoleProfiles(store)
+
+    @property
+    def model(self) -> RelationModel:
+        relations = self.store.relations()
+        wanted = tuple(r.id for r in relations)
+        if self._model is None or (self._model_relations and wanted != self._model_relations):
+            self._model = RelationModel.cached(self.embedder, relations, self.cache_dir)
+            self._model_relations = wanted
+        return self._model
+
+    def read(self, text: str) -> TextReading:
+        """Candidate triples for every clause of ``text`` that states a fact about a known entity."""
+        check_text(text, "text")
+        reading = TextReading()
+        frames: list[tuple[Piece, list[_Frame]]] = []
+        for sentence in sentences(text):
+            groups = self._groups(sentence.body)
+            for clause in clauses(sentence.body, [(g.start, g.end) for g in groups]):
+                inside = [g for g in groups if g.start >= clause.start and g.end <= clause.end]
+                frames.append((clause, self._frames(text, sentence, clause, inside)))
+        if not frames:
+            raise InputError("the text holds no sentence: type a fact such as 'The capital of Chile is Valparaíso'")
+        flat = [f for _, clause_frames in frames for f in clause_frames]
+        guesses = dict(zip(map(id, flat), self.model.guesses([f.residual for f in flat]), strict=True))
+        previous: CandidateTriple | None = None
+        for clause, clause_frames in frames:
+            scored = [c for f in clause_frames for c in self._score(f, guesses[id(f)], text, previous)]
+            scored.sort(key=lambda c: -c.confidence)
+            if not scored or scored[0].confidence < MIN_CONFIDENCE:
+                reading.unread.append((clause.text, "no known entity with a fact the graph's relations can state"))
+                continue
+            reading.candidates.append(scored[0])
+            previous = scored[0]
+        return reading
+
+    # ----- names -------------------------------------------------------------------------------
+
+    def _groups(self, body: Piece) -> list[_Group]:
+        """Linked spans of the body (absolute offsets), exact names first, then near misses between them."""
+        found = [m for m in self.linker.link(body.text, limit=40) if self._written_as_name(body.text, m)]
+        covered = [(m.start, m.end) for m in found]
+        for gap_start, gap_end in _gaps(body.text, covered):
+            gap = body.text[gap_start:gap_end]
+            if not any(len(w) > 3 and w.lower() not in STOPWORDS for w in re.findall(r"\w+", gap)):
+                continue
+            for m in self.linker.link(gap, limit=10):
+                if m.score >= _MIN_GAP_SCORE and self._written_as_name(gap, m):
+                    found.append(
+                        Mention(m.entity_id, m.label, m.text, m.start + gap_start, m.end + gap_start, m.score, m.method)
+                    )
+        by_span: dict[tuple[int, int], list[Mention]] = {}
+        for m in found:
+            by_span.setdefault((m.start, m.end), []).append(m)
+        groups = []
+        for (start, end), mentions in sorted(by_span.items()):
+            if any(s <= start and end <= e and (s, e) != (start, end) for s, e in by_span):
+                continue  # inside a longer name
+            before = body.text[:start]
+            negated = bool(_NEGATION.search(before)) and not (
+                before.rstrip().lower().endswith("from") and " to " not in body.text[end:]
+            )
+            shifted = tuple(
+                Mention(m.entity_id, m.label, m.text, m.start + body.start, m.end + body.start, m.score, m.method)
+                for m in mentions
+            )
+            groups.append(_Group(start + body.start, end + body.start, shifted, negated))
+        return groups
+
+    def _written_as_name(self, text: str, mention: Mention) -> bool:
+        """Whether a linked span reads as a name here: not part of a hyphenated word ("sur" in
+        "Esch-sur-Alzette"), a code alias ("SUR", "FR") only when written in capitals, a partial
+        name only when capitalised."""
+        if mention.start > 1 and text[mention.start - 1] == "-" and text[mention.start - 2].isalnum():
+            return False
+        if mention.end + 1 < len(text) and text[mention.end] == "-" and text[mention.end + 1].isalnum():
+            return False
+        if mention.method == PARTIAL and not mention.text[:1].isupper():
+            return False
+        if mention.method == ALIAS and not mention.text.isupper():
+            entity = self.store.entity(mention.entity_id)
+            codes = {a.casefold() for a in entity.aliases if a.isupper() and len(a) <= 4} if entity else set()
+            if mention.text.casefold() in codes and mention.text.casefold() not in {
+                a.casefold() for a in (entity.aliases if entity else ()) if not a.isupper()
+            }:
+                return False
+        return True
+
+    def _new_spans(self, text: str, clause: Piece, groups: Sequence[_Group]) -> list[TextSpan]:
+        """Stretches of the clause that may name a new object: after a colon, capitalised runs, the tail."""
+        local = clause.text
+        found: list[tuple[int, int]] = []
+        if ":" in local:
+            after = local.rindex(":") + 1
+            found.append((after, len(local)))
+        for match in _CAPITALISED.finditer(local):
+            found.append((match.start(), match.end()))
+        cues = list(_CUE.finditer(local))
+        if cues:  # the words after the last cue word: "... is cusco", lower case and all
+            found.append((cues[-1].end(), len(local)))
+        spans: dict[tuple[int, int], TextSpan] = {}
+        for start, end in found:
+            start, end = _trim(local, start, end)
+            if end <= start:
+                continue
+            absolute = (clause.start + start, clause.start + end)
+            if any(g.start < absolute[1] and absolute[0] < g.end for g in groups):
+                continue
+            words = re.findall(r"\w+", local[start:end])
+            if not words or len(words) > 6 or all(w.lower() in STOPWORDS for w in words):
+                continue
+            spans[absolute] = TextSpan(*absolute, text[absolute[0] : absolute[1]])
+        return list(spans.values())
+
+    # ----- frames and scores -------------------------------------------------------------------
+
+    def _frames(self, text: str, sentence: Sentence, clause: Piece, groups: list[_Group]) -> list[_Frame]:
+        live = [g for g in groups if not g.negated]
+        negated = [g for g in groups if g.negated]
+        frames: list[_Frame] = []
+        lost = tuple(negated)
+        for i, first in enumerate(live):
+            for second in live[i + 1 :]:
+                residual = _residual(text, clause, [(first.start, first.end, FIRST), (second.start, second.end, SECOND)], negated)
+                frames.append(_Frame(clause, sentence, first, second, None, residual, lost))
+        for span in self._new_spans(text, clause, groups):
+            for group in live:
+                slots = sorted([(group.start, group.end, "g"), (span.start, span.end, "n")])
+                marks = [(s, e, FIRST if n == 0 else SECOND) for n, (s, e, _) in enumerate(slots)]
+                residual = _residual(text, clause, marks, negated)
+                frames.append(_Frame(clause, sentence, group, None, span, residual, lost))
+        pronoun = _PRONOUN.match(clause.text)
+        if pronoun:  # "... and its currency is the franc": the subject is the previous clause's
+            start, end = clause.start + pronoun.start(1), clause.start + pronoun.end(1)
+            word = pronoun.group(1).lower()
+            slot = f"{FIRST}'s" if word in ("its", "their", "his", "her") else FIRST
+            for group in live:
+                residual = _residual(text, clause, [(start, end, slot), (group.start, group.end, SECOND)], negated)
+                frames.append(_Frame(clause, sentence, None, group, None, residual, lost))
+            for span in self._new_spans(text, clause, groups):
+                if span.start > end:
+                    residual = _residual(text, clause, [(start, end, slot), (span.start, span.end, SECOND)], negated)
+                    frames.append(_Frame(clause, sentence, None, None, span, residual, lost))
+        if len(live) == 1 and not frames:  # "... and Spain": the previous clause's fact, one more object
+            frames.append(_Frame(clause, sentence, None, live[0], None, "", lost))
+        return frames
+
+    def _score(
+        self, frame: _Frame, guesses: Sequence[object], text: str, previous: CandidateTriple | None
+    ) -> list[CandidateTriple]:
+        from retrieval.relation_model import RelationGuess
+
+        readings: list[tuple[str, bool, float]] = []
+        if frame.residual:
+            readings = [
+                (g.relation, g.subject_first, g.probability)
+                for g in guesses
+                if isinstance(g, RelationGuess) and g.relation is not None
+            ]
+        elif previous is not None:  # a bare list item inherits the previous clause's relation
+            readings = [(previous.relation, True, previous.confidence)]
+        found: list[CandidateTriple] = []
+        for relation, subject_first, probability in readings:
+            rel = self.store.relation(relation)
+            if rel is None:
+                continue
+            if frame.first is None:  # pronoun, or a list item: the subject comes from the previous clause
+                if previous is None or not subject_first:
+                    continue
+                subjects = [(previous.subject, previous.subject_label, previous.subject_span, 1.0)]
+                objects_group = frame.second
+            elif frame.second is None:  # one name and a new object: the name must be the subject
+                assert frame.new_span is not None
+                if subject_first != (frame.first.start < frame.new_span.start):
+                    continue
+                subjects = [(m.entity_id, m.label, _span(text, m), m.score) for m in frame.first.mentions]
+                objects_group = None
+            else:
+                subject_group, objects_group = (
+                    (frame.first, frame.second) if subject_first else (frame.second, frame.first)
+                )
+                subjects = [(m.entity_id, m.label, _span(text, m), m.score) for m in subject_group.mentions]
+            for subject, subject_label, subject_span, subject_score in subjects:
+                fit_s = _FIT_FLOOR + (1 - _FIT_FLOOR) * self.profiles.fit(subject, relation, True)
+                if objects_group is None:
+                    span = frame.new_span
+                    if span is None:
+                        continue
+                    score = probability * subject_score * fit_s * NEW_OBJECT_SCORE
+                    found.append(
+                        self._candidate(frame, text, subject, subject_label, subject_span, rel.id, rel.label,
+                                        None, _new_label(span.text), span, True, score)
+                    )  # fmt: skip
+                    continue
+                for m in objects_group.mentions:
+                    if m.entity_id == subject:
+                        continue
+                    fit_o = _FIT_FLOOR + (1 - _FIT_FLOOR) * self.profiles.fit(m.entity_id, relation, False)
+                    score = probability * subject_score * m.score * fit_s * fit_o
+                    found.append(
+                        self._candidate(frame, text, subject, subject_label, subject_span, rel.id, rel.label,
+                                        m.entity_id, m.label, _span(text, m), False, score)
+                    )  # fmt: skip
+        return found
+
+    def _candidate(
+        self, frame: _Frame, text: str, subject: str, subject_label: str, subject_span: TextSpan,
+        relation: str, relation_label: str, obj: str | None, object_label: str, object_span: TextSpan,
+        new: bool, score: float,
+    ) -> CandidateTriple:  # fmt: skip
+        negated = self._replaced(frame, subject, relation)
+        return CandidateTriple(
+            text=frame.sentence.text,
+            subject=subject,
+            subject_label=subject_label,
+            relation=relation,
+            relation_label=relation_label,
+            object=obj,
+            object_label=object_label,
+            new_object=new,
+            confidence=round(min(1.0, score), 4),
+            subject_span=subject_span,
+            object_span=object_span,
+            clause=TextSpan(frame.clause.start, frame.clause.end, frame.clause.text),
+            form=frame.sentence.form,
+            replaces=negated,
+        )
+
+    def _replaced(self, frame: _Frame, subject: str, relation: str) -> tuple[str, ...]:
+        """Current objects the clause names as no longer true ("..., not Paris")."""
+        if not frame.negated:
+            return ()
+        current = {f.object for f in self.store.objects(subject, relation)}
+        found = [m.entity_id for g in frame.negated for m in g.mentions if m.entity_id in current]
+        return tuple(dict.fromkeys(found))
+
+
+def _gaps(text: str, covered: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    cuts = sorted(covered)
+    gaps, cursor = [], 0
+    for start, end in cuts:
+        if start > cursor:
+            gaps.append((cursor, start))
+        cursor = max(cursor, end)
+    if cursor < len(text):
+        gaps.append((cursor, len(text)))
+    return gaps
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Cut leading function words ("The", "its") and edge punctuation off a candidate name."""
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    while True:
+        word = re.match(r"(\w+)\s+", text[start:end])
+        if word and word.group(1).lower() in _LEADING_FUNCTION_WORDS:
+            start += word.end()
+            continue
+        return start, end
+
+
+def _residual(text: str, clause: Piece, marks: Sequence[tuple[int, int, str]], negated: Sequence[_Group]) -> str:
+    """The clause with each marked span replaced by its slot word and each negated name cut out."""
+    cuts = [(s, e, slot) for s, e, slot in marks]
+    for group in negated:
+        head = _NEGATION.search(text[clause.start : group.start])
+        start = clause.start + head.start() if head else group.start
+        cuts.append((start, group.end, ""))
+    out, cursor = [], clause.start
+    for start, end, slot in sorted(cuts):
+        if start < cursor:
+            continue
+        out.append(text[cursor:start])
+        out.append(slot)
+        cursor = end
+    out.append(text[cursor : clause.end])
+    return normalise_residual("".join(out))
+
+
+def _span(text: str, mention: Mention) -> TextSpan:
+    return TextSpan(mention.start, mention.end, text[mention.start : mention.end])
+
+
+def _new_label(words: str) -> str:
+    """The label a new entity gets: as typed, or title-cased when typed all in lower case."""
+    cleaned = " ".join(words.split())
+    return cleaned.title() if cleaned == cleaned.lower() else cleaned
