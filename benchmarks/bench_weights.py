@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from editors.deltas import WeightDelta  # noqa: E402
 from editors.lm import DEFAULT_LM, LanguageModel, load_lm  # noqa: E402
-from editors.locate import ValueSearch, context_prefixes  # noqa: E402
+from editors.locate import context_prefixes
 from editors.memit import MemitHyperParams  # noqa: E402
 from editors.requests import WeightRequest, requests_from_store  # noqa: E402
 from editors.rome import RomeHyperParams, measure, rank_one  # noqa: E402
@@ -40,6 +40,7 @@ from editors.stats import (  # noqa: E402
     sample_from_statements,
     shrunk,
 )
+from editors.values import ValueSearch  # noqa: E402
 from editors.weight_eval import EditEvaluator, EditScore, Summary, neighbours_from_store, summarise  # noqa: E402
 from editors.weights import StatsSettings, WeightEditor  # noqa: E402
 from kg.io.mquake import read_mquake  # noqa: E402
@@ -176,6 +177,8 @@ def main() -> None:
     parser.add_argument("--prefixes", type=int, default=RomeHyperParams().prefixes)
     parser.add_argument("--prefix-length", type=int, default=RomeHyperParams().prefix_length)
     parser.add_argument("--steps", type=int, default=ValueSearch().steps)
+    parser.add_argument("--lr", type=float, default=ValueSearch().lr)
+    parser.add_argument("--stop-loss", type=float, default=ValueSearch().stop_loss)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument(
@@ -207,10 +210,12 @@ def main() -> None:
     sample = None if args.stats_source == "model" else text_sample(args.stats_source, store)
     shape = {"prefixes": args.prefixes, "prefix_length": args.prefix_length}
     rome = RomeHyperParams(layer=args.layer, shrink=args.shrink, **shape)
-    rome = replace(rome, search=replace(rome.search, steps=args.steps))
+    rome = replace(rome, search=replace(rome.search, steps=args.steps, lr=args.lr, stop_loss=args.stop_loss))
     memit_layers = tuple(int(x) for x in args.memit_layers.split(",")) if args.memit_layers else None
     memit = MemitHyperParams(layers=memit_layers, cov_weight=args.cov_weight, shrink=args.shrink, **shape)
-    memit = replace(memit, search=replace(memit.search, steps=args.steps))
+    memit = replace(
+        memit, search=replace(memit.search, steps=args.steps, lr=args.lr, stop_loss=args.stop_loss)
+    )
     results: dict[str, object] = {}
     if args.sweep:
         budgets = [int(x) for x in args.sweep.split(",")]

@@ -73,7 +73,11 @@ class LanguageModel:
         if pad is None:
             pad = self.tokenizer.eos_token_id
         stops = [s for s in stop if s]
-        early = {"stopping_criteria": StoppingCriteriaList([_StopAtText(self.tokenizer, ids.shape[1], stops)])} if stops else {}
+        early = (
+            {"stopping_criteria": StoppingCriteriaList([_StopAtText(self.tokenizer, ids.shape[1], stops)])}
+            if stops
+            else {}
+        )
         with torch.no_grad():
             out = self.model.generate(  # type: ignore[operator]
                 input_ids=ids,
@@ -98,7 +102,10 @@ class _StopAtText(StoppingCriteria):
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> torch.Tensor:
         done = [
-            any(s in str(self.tokenizer.decode(row[self.start :], skip_special_tokens=True)) for s in self.stops)
+            any(
+                s in str(self.tokenizer.decode(row[self.start :], skip_special_tokens=True))
+                for s in self.stops
+            )
             for row in input_ids
         ]
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)

@@ -24,10 +24,10 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from editors.arch import ModelLayout
 from editors.deltas import LowRankUpdate, Patcher, WeightDelta
-from editors.locate import ValueSearch, context_prefixes, optimise_values, subject_keys, values_at_subject
+from editors.locate import context_prefixes, subject_keys, values_at_subject
 from editors.requests import WeightRequest
-from editors.rome import Moments
-from editors.stats import shrunk
+from editors.stats import KeyStatistics, shrunk
+from editors.values import ValueSearch, optimise_values
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def memit_delta(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     requests: Sequence[WeightRequest],
-    moments: Moments,
+    statistics: KeyStatistics,
     params: MemitHyperParams = MemitHyperParams(),
     model_name: str = "",
 ) -> WeightDelta:
@@ -66,9 +66,9 @@ def memit_delta(
     )
     prefixes = context_prefixes(model, tokenizer, params.prefixes, params.prefix_length, params.seed)
     last_block = layout.block(model, layers[-1])
-    originals, deltas = optimise_values(model, tokenizer, last_block, requests, prefixes, params.search)
-    targets = originals + deltas
-    covariances = moments(layers)
+    values = optimise_values(model, tokenizer, last_block, requests, prefixes, params.search)
+    targets = values.original + values.delta
+    covariances = statistics.moments(layers)
     patcher = Patcher(model)
     updates: list[LowRankUpdate] = []
     try:

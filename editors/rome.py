@@ -17,7 +17,7 @@ one after another, each computed on the model with the earlier ones in place (se
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -26,13 +26,12 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from editors.arch import ModelLayout
 from editors.deltas import LowRankUpdate, Patcher, WeightDelta
-from editors.locate import ValueSearch, context_prefixes, optimise_values, subject_keys, values_at_subject
+from editors.locate import context_prefixes
 from editors.requests import WeightRequest
-from editors.stats import shrunk
+from editors.stats import KeyStatistics
+from editors.values import ValueSearch, optimise_values
 
 log = logging.getLogger(__name__)
-
-Moments = Callable[[Sequence[int]], dict[int, torch.Tensor]]
 
 
 @dataclass(frozen=True)
@@ -71,10 +70,8 @@ def measure(
     search: ValueSearch,
 ) -> Measured:
     module = ModelLayout.of(model).mlp_out(model, layer)
-    key = subject_keys(model, tokenizer, {layer: module}, [request], prefixes)[layer][0]
-    bare = values_at_subject(model, tokenizer, module, [request], "input")[0]
-    _, delta = optimise_values(model, tokenizer, module, [request], prefixes, search)
-    return Measured(layer, key, bare, delta[0])
+    values = optimise_values(model, tokenizer, module, [request], prefixes, search)
+    return Measured(layer, values.key[0], values.bare_key[0], values.delta[0])
 
 
 def rank_one(measured: Measured, c_inv: torch.Tensor) -> LowRankUpdate:
@@ -87,7 +84,7 @@ def rome_delta(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     requests: Sequence[WeightRequest],
-    moments: Moments,
+    statistics: KeyStatistics,
     params: RomeHyperParams = RomeHyperParams(),
     model_name: str = "",
 ) -> WeightDelta:
@@ -95,7 +92,7 @@ def rome_delta(
     layout = ModelLayout.of(model)
     layer = layout.check_layer(params.layer) if params.layer is not None else layout.rome_layer()
     prefixes = context_prefixes(model, tokenizer, params.prefixes, params.prefix_length, params.seed)
-    c_inv = torch.linalg.inv(shrunk(moments([layer])[layer], params.shrink).double())
+    c_inv = statistics.inverse(layer, params.shrink)
     patcher = Patcher(model)
     updates: list[LowRankUpdate] = []
     try:

@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -256,6 +256,57 @@ def shrunk(moment: torch.Tensor, shrink: float) -> torch.Tensor:
     d = moment.shape[0]
     scale = torch.trace(moment) / d
     return (1.0 - shrink) * moment + shrink * scale * torch.eye(d, dtype=moment.dtype, device=moment.device)
+
+
+class KeyStatistics:
+    """One model's key second moments, read or computed once, and the matrices the editors derive.
+
+    Reading a cached moment, lifting the deltas to compute it on the unedited model, and inverting a
+    1536-wide matrix cost about a second together; an editor that makes edits one after another asks
+    for the same ones every time, so they are kept here for the editor's lifetime.
+    """
+
+    def __init__(self, source: Callable[[Sequence[int]], dict[int, torch.Tensor]]) -> None:
+        self._source = source
+        self._moments: dict[int, torch.Tensor] = {}
+        self._inverses: dict[tuple[int, float], torch.Tensor] = {}
+        self._projections: dict[tuple[int, float], torch.Tensor] = {}
+
+    def moments(self, layers: Sequence[int]) -> dict[int, torch.Tensor]:
+        missing = [layer for layer in layers if layer not in self._moments]
+        if missing:
+            self._moments.update(self._source(missing))
+        return {layer: self._moments[layer] for layer in layers}
+
+    def inverse(self, layer: int, shrink: float) -> torch.Tensor:
+        """(shrunk C)⁻¹ in float64: ROME's u = C⁻¹ k needs the precision when C is ill-conditioned."""
+        key = (layer, shrink)
+        if key not in self._inverses:
+            moment = self.moments([layer])[layer].double()
+            self._inverses[key] = torch.linalg.inv(shrunk(moment, shrink))
+        return self._inverses[key]
+
+    def null_projection(self, layer: int, preserved_energy: float) -> torch.Tensor:
+        """P (float64, d × d): the projection onto the directions that typical keys hardly use.
+
+        The eigenvectors of C are taken from the largest eigenvalue down until they carry
+        ``preserved_energy`` of its trace (of E‖k‖²); P projects onto the rest. An update whose rows
+        lie in P's range changes a typical key's output only by its component there, which carries
+        1 - ``preserved_energy`` of the keys' energy on average. A C of rank below d (fewer tokens than
+        dimensions) has an exact null space: an energy just below 1 (1 - 1e-9) projects onto exactly it.
+        """
+        if not 0.0 < preserved_energy < 1.0:
+            raise InputError(f"preserved energy must be between 0 and 1 (exclusive), got {preserved_energy}")
+        key = (layer, preserved_energy)
+        if key not in self._projections:
+            moment = self.moments([layer])[layer].double()
+            eigenvalues, eigenvectors = torch.linalg.eigh(moment)  # ascending
+            descending = eigenvalues.flip(0).clamp_min(0.0)
+            share = descending.cumsum(0) / descending.sum()
+            kept = int((share < preserved_energy).sum()) + 1  # leading directions that reach the share
+            null = eigenvectors[:, : moment.shape[0] - kept]
+            self._projections[key] = null @ null.T
+        return self._projections[key]
 
 
 def _atomic_save(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, str]) -> None:

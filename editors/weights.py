@@ -1,8 +1,10 @@
-"""The weight editor: one object that computes, applies and reverts ROME or MEMIT deltas on a model.
+"""The weight editor: one object that computes, applies and reverts ROME, MEMIT or projected deltas.
 
 It owns the statistics settings (which text sample, how many tokens, where the cache is) so callers
-only say *what* to edit. Deltas are computed on the model as currently patched, applied in place,
-and taken out exactly (see :class:`editors.deltas.Patcher`).
+only say *what* to edit. Deltas are computed on the model as currently patched (so edits can be
+made one after another on an edited model), applied in place, and taken out exactly (see
+:class:`editors.deltas.Patcher`). The projected method also protects the keys of the edits already
+applied (:mod:`editors.projected`).
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from editors.deltas import Patcher, WeightDelta
 from editors.lm import LanguageModel
 from editors.memit import MemitHyperParams, memit_delta
 from editors.methods import DEFAULT_STATS_TOKENS, METHODS
+from editors.projected import ProjectedHyperParams, keys_of, projected_delta
 from editors.requests import WeightRequest
 from editors.rome import RomeHyperParams, rome_delta
 from editors.stats import (
+    KeyStatistics,
     TextSample,
     model_fingerprint,
     sample_from_model,
@@ -55,13 +59,19 @@ class WeightEditor:
     stats: StatsSettings = field(default_factory=StatsSettings)
     rome: RomeHyperParams = field(default_factory=RomeHyperParams)
     memit: MemitHyperParams = field(default_factory=MemitHyperParams)
+    projected: ProjectedHyperParams = field(default_factory=ProjectedHyperParams)
 
     def __post_init__(self) -> None:
         self.patcher = Patcher(self.lm.model)
         self.model_key = model_fingerprint(self.lm.name, self.lm.model)
+        self.statistics = KeyStatistics(self._base_moments)
 
     def moments(self, layers: Sequence[int]) -> dict[int, torch.Tensor]:
-        """The keys' second moments at ``layers``, from the disk cache when present.
+        """The keys' second moments at ``layers`` (kept in memory after the first call)."""
+        return self.statistics.moments(layers)
+
+    def _base_moments(self, layers: Sequence[int]) -> dict[int, torch.Tensor]:
+        """The moments from the disk cache when present, else computed from the text sample.
 
         They describe the unedited model, so any applied deltas are lifted while they are computed.
         """
@@ -94,9 +104,14 @@ class WeightEditor:
             raise InputError("no requests to edit")
         model, tokenizer = self.lm.model, self.lm.tokenizer
         if method == "rome":
-            return rome_delta(model, tokenizer, requests, self.moments, self.rome, self.lm.name)
+            return rome_delta(model, tokenizer, requests, self.statistics, self.rome, self.lm.name)
         if method == "memit":
-            return memit_delta(model, tokenizer, requests, self.moments, self.memit, self.lm.name)
+            return memit_delta(model, tokenizer, requests, self.statistics, self.memit, self.lm.name)
+        if method == "projected":
+            previous = keys_of(self.patcher.applied_deltas)
+            return projected_delta(
+                model, tokenizer, requests, self.statistics, previous, self.projected, self.lm.name
+            )
         raise InputError(f"unknown editing method {method!r}; choose one of {', '.join(METHODS)}")
 
     def apply(self, delta: WeightDelta) -> None:

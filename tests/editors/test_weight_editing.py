@@ -10,11 +10,12 @@ import torch
 from editors.arch import ModelLayout
 from editors.deltas import WeightDelta
 from editors.lm import LanguageModel, load_lm
-from editors.locate import ValueSearch, context_prefixes
+from editors.locate import context_prefixes
 from editors.memit import MemitHyperParams
 from editors.requests import WeightRequest
 from editors.rome import RomeHyperParams
 from editors.stats import TextSample
+from editors.values import ValueSearch
 from editors.weight_eval import continuation_scores
 from editors.weights import StatsSettings, WeightEditor
 

@@ -1,0 +1,69 @@
+"""The cached-context value search equals running prompts whole; the half-precision path works."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+
+from editors.lm import LanguageModel, load_lm
+from editors.memit import MemitHyperParams
+from editors.projected import ProjectedHyperParams
+from editors.requests import WeightRequest
+from editors.rome import RomeHyperParams
+from editors.stats import TextSample
+from editors.values import SplitRows, ValueSearch
+from editors.weights import StatsSettings, WeightEditor
+
+SAMPLE = TextSample(
+    "t", tuple(f"{s} lives in {c} ." for s in ("alice", "bob", "carol") for c in ("paris", "rome"))
+)
+SEARCH = ValueSearch(steps=40, lr=1.0, clamp=1e4, stop_loss=0.01)
+
+
+@pytest.fixture(params=["tiny_gpt2_dir", "tiny_llama_dir"])
+def lm(request: pytest.FixtureRequest) -> LanguageModel:
+    folder: Path = request.getfixturevalue(request.param)
+    return load_lm(str(folder), device="cpu")
+
+
+def test_running_after_a_context_cache_equals_running_prompts_whole(lm: LanguageModel) -> None:
+    texts = ["the capital of france is paris", "alice lives in rome", "bob"]
+    splits = [4, 1, 0]  # the last row has an empty context
+    rows = [(lm.tokenizer(t).input_ids, s) for t, s in zip(texts, splits, strict=True)]
+    split = SplitRows.of(rows, 2, torch.device("cpu"))
+    with torch.no_grad():
+        hidden = split.hidden(lm.model, split.context_cache(lm.model))
+        for i, (ids, s) in enumerate(rows):
+            whole = lm.model.base_model(input_ids=torch.tensor([ids])).last_hidden_state[0, s:]
+            assert torch.allclose(hidden[i, : len(ids) - s], whole, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_edits_compute_apply_and_revert_exactly_in_half_precision(
+    tiny_llama_dir: Path, tmp_path: Path, dtype: torch.dtype
+) -> None:
+    """What a CUDA bf16/fp16 model goes through, on the CPU: maths in float32, weights kept exact."""
+    base = load_lm(str(tiny_llama_dir), device="cpu")
+    model = copy.deepcopy(base.model).to(dtype)  # type: ignore[arg-type]
+    lm = LanguageModel(base.name, model, base.tokenizer, base.device)
+    editor = WeightEditor(
+        lm,
+        cache_dir=tmp_path,
+        stats=StatsSettings(tokens=60, sample=SAMPLE),
+        rome=RomeHyperParams(layer=1, prefixes=2, prefix_length=4, search=SEARCH),
+        memit=MemitHyperParams(layers=(1, 2), prefixes=2, prefix_length=4, cov_weight=10.0, search=SEARCH),
+        projected=ProjectedHyperParams(layers=(1, 2), prefixes=2, prefix_length=4, ridge=1e-3, search=SEARCH),
+    )
+    original = {k: v.clone() for k, v in lm.model.state_dict().items()}
+    request = WeightRequest("the capital of france", "france", "rome", ("paris",), edit_id="E1")
+    for method in ("rome", "memit", "projected"):
+        delta = editor.compute([request], method)
+        assert all(u.left.dtype == torch.float32 and torch.isfinite(u.dense()).all() for u in delta.updates)
+        editor.apply(delta)
+    assert all(v.dtype == dtype for v in lm.model.state_dict().values())
+    assert any(not torch.equal(v, original[k]) for k, v in lm.model.state_dict().items())
+    editor.revert_all()
+    assert all(torch.equal(v, original[k]) for k, v in lm.model.state_dict().items())
