@@ -51,6 +51,9 @@ class WeightDelta:
     updates: tuple[LowRankUpdate, ...]
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     info: dict[str, str] = field(default_factory=dict)
+    # Per layer, the edited subjects' keys (in × requests): a null-space projected edit made later
+    # keeps these keys' outputs, so edits made one after another do not overwrite each other.
+    keys: dict[int, torch.Tensor] = field(default_factory=dict)
 
     @property
     def layers(self) -> tuple[int, ...]:
@@ -64,6 +67,8 @@ class WeightDelta:
         for i, update in enumerate(self.updates):
             tensors[f"{i}.layer{update.layer}.left"] = update.left.contiguous()
             tensors[f"{i}.layer{update.layer}.right"] = update.right.contiguous()
+        for layer, keys in self.keys.items():
+            tensors[f"keys.layer{layer}"] = keys.contiguous()
         meta = {
             "format": DELTA_FORMAT,
             "model": self.model,
@@ -89,7 +94,7 @@ class WeightDelta:
                 f"{path}: not a kgedit delta (format {meta.get('format')!r}, want {DELTA_FORMAT})"
             )
         updates = []
-        count = len(tensors) // 2
+        count = sum(1 for k in tensors if k.endswith(".left"))
         for i in range(count):
             name = next((k for k in tensors if k.startswith(f"{i}.layer") and k.endswith(".left")), None)
             if name is None:
@@ -105,6 +110,9 @@ class WeightDelta:
             updates=tuple(updates),
             created=meta.get("created", ""),
             info=json.loads(meta.get("info", "{}")),
+            keys={
+                int(k.removeprefix("keys.layer")): v for k, v in tensors.items() if k.startswith("keys.layer")
+            },
         )
 
 

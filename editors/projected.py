@@ -1,0 +1,148 @@
+"""Null-space projected editing, after AlphaEdit (Fang et al., ICLR 2025), written from the paper's maths.
+
+MEMIT (:mod:`editors.memit`) trades each edit against the keys the model usually sees through a
+penalty, λ·C; after hundreds of edits made one after another the penalties add up to a large drift
+and earlier edits are overwritten. AlphaEdit instead *constrains* the update: with P the projection
+onto the directions that typical keys do not use (the null space of C = E[k kᵀ], from
+:meth:`editors.stats.KeyStatistics.null_projection`), an update ΔW whose rows lie in P's range
+leaves W k unchanged for every such key, so the preserved knowledge cannot be disturbed whatever the
+number of edits. What the penalty was there for is then handled exactly, and the objective keeps
+only the new keys K (columns), the gaps R they must close (rows of the same requests), and the keys
+K_p of the edits made before (which should keep their outputs):
+
+    min over X = P Z of  ‖Kᵀ X − R‖² + ‖K_pᵀ X‖² + α‖X‖²,   ΔW = Xᵀ.
+
+Setting the gradient in P's range to zero gives P(A + αI)X = P K R with A = K Kᵀ + K_p K_pᵀ, and
+any X = P Z satisfies it exactly when (P A + αI) X = P K R: from that equation
+X = P(K R − A X)/α lies in P's range by construction, so one linear solve gives the constrained
+optimum, with no explicit basis of the null space. α (``ridge``, relative to tr C so it is
+scale-free) keeps the solve well-posed when K has little energy in the null space.
+
+The layers, the value search at the last edited layer and the split of the residual gap over the
+layers are MEMIT's. The delta records its subjects' keys per layer (``WeightDelta.keys``), so that
+the next projected edit, made on top, includes them in K_p.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from editors.arch import ModelLayout
+from editors.deltas import LowRankUpdate, Patcher, WeightDelta
+from editors.locate import context_prefixes, subject_keys, values_at_subject
+from editors.requests import WeightRequest
+from editors.stats import KeyStatistics
+from editors.values import ValueSearch, optimise_values
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProjectedHyperParams:
+    """Settings of the projected method. ``layers`` None takes the architecture table's MEMIT range.
+
+    ``preserved_energy``: the share of the typical keys' energy (tr C) whose directions the update
+    must not touch; the rest is where edits are written. Higher protects more and leaves less room.
+    ``ridge``: α as a multiple of tr C / d (the mean key energy per dimension).
+    """
+
+    layers: tuple[int, ...] | None = None
+    prefixes: int = 5
+    prefix_length: int = 10
+    preserved_energy: float = 0.98
+    ridge: float = 1.0
+    seed: int = 0
+    search: ValueSearch = field(default_factory=lambda: ValueSearch(clamp=0.75, weight_decay=0.5))
+
+
+def projected_solve(
+    keys: torch.Tensor, previous: torch.Tensor, projection: torch.Tensor, ridge: float
+) -> torch.Tensor:
+    """The (in × n) right factor Y of ΔW = Rᵀ Yᵀ: solves (P A + αI) Y = P K (float64).
+
+    ``keys`` (n × in), ``previous`` (m × in; m may be 0), ``projection`` P. The gaps R multiply from
+    the right of X = Y R and do not enter the solve, so the delta stays low rank (n per layer).
+    """
+    k = keys.double().T  # in × n
+    p = projection.double()
+    a = k @ k.T
+    if previous.numel():
+        kp = previous.double().T
+        a = a + kp @ kp.T
+    system = p @ a + ridge * torch.eye(p.shape[0], dtype=torch.float64)
+    return torch.linalg.solve(system, p @ k)
+
+
+def projected_delta(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    requests: Sequence[WeightRequest],
+    statistics: KeyStatistics,
+    previous_keys: dict[int, torch.Tensor],
+    params: ProjectedHyperParams = ProjectedHyperParams(),
+    model_name: str = "",
+) -> WeightDelta:
+    """The delta teaching ``requests`` on top of the model as it is; the model is left unchanged.
+
+    ``previous_keys``: per layer, (in × m) keys of the edits already in the model.
+    """
+    layout = ModelLayout.of(model)
+    layers = (
+        sorted(layout.check_layer(x) for x in params.layers) if params.layers else list(layout.memit_layers())
+    )
+    prefixes = context_prefixes(model, tokenizer, params.prefixes, params.prefix_length, params.seed)
+    last_block = layout.block(model, layers[-1])
+    values = optimise_values(model, tokenizer, last_block, requests, prefixes, params.search)
+    targets = values.original + values.delta
+    moments = statistics.moments(layers)
+    patcher = Patcher(model)
+    updates: list[LowRankUpdate] = []
+    recorded: dict[int, torch.Tensor] = {}
+    try:
+        for i, layer in enumerate(layers):
+            module = layout.mlp_out(model, layer)
+            keys = subject_keys(model, tokenizer, {layer: module}, requests, prefixes)[layer]
+            now = values_at_subject(model, tokenizer, last_block, requests, "output")
+            gap = (targets - now).double() / (len(layers) - i)
+            moment = moments[layer].double()
+            alpha = params.ridge * float(torch.trace(moment)) / moment.shape[0]
+            before = previous_keys.get(layer, torch.zeros(moment.shape[0], 0))
+            right = projected_solve(
+                keys,
+                before.T,
+                statistics.null_projection(layer, params.preserved_energy),
+                alpha,
+            )
+            update = LowRankUpdate(layer, gap.T.float().contiguous(), right.float().contiguous())
+            log.info("projected layer %d: mean gap %.3f", layer, float(gap.norm(dim=1).mean()))
+            patcher.apply(WeightDelta(model_name, "projected", (), (update,)))
+            updates.append(update)
+            recorded[layer] = keys.T.contiguous()
+    finally:
+        patcher.revert_all()
+    return WeightDelta(
+        model=model_name,
+        method="projected",
+        edit_ids=tuple(r.edit_id for r in requests),
+        updates=tuple(updates),
+        info={
+            "layers": ",".join(map(str, layers)),
+            "preserved_energy": str(params.preserved_energy),
+            "ridge": str(params.ridge),
+        },
+        keys=recorded,
+    )
+
+
+def keys_of(deltas: Sequence[WeightDelta]) -> dict[int, torch.Tensor]:
+    """Per layer, the recorded subject keys of ``deltas`` side by side (in × total)."""
+    out: dict[int, list[torch.Tensor]] = {}
+    for delta in deltas:
+        for layer, keys in delta.keys.items():
+            out.setdefault(layer, []).append(keys)
+    return {layer: torch.cat(parts, dim=1) for layer, parts in out.items()}

@@ -1,0 +1,169 @@
+"""The null-space projected method and sequential editing, on tiny random models built in code."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+import torch
+
+from editors.arch import ModelLayout
+from editors.deltas import WeightDelta
+from editors.lm import LanguageModel, load_lm
+from editors.memit import MemitHyperParams
+from editors.projected import ProjectedHyperParams
+from editors.requests import WeightRequest
+from editors.rome import RomeHyperParams
+from editors.stats import TextSample
+from editors.values import ValueSearch
+from editors.weights import StatsSettings, WeightEditor
+
+# Fewer tokens than the tiny models' key width (64): C then has an exact null space, so "unchanged"
+# can be checked to rounding error rather than to a tolerance the method chooses.
+PRESERVED = (
+    "alice lives in paris .",
+    "bob lives in rome .",
+    "carol lives in berlin .",
+    "the capital of spain is madrid .",
+)
+SAMPLE = TextSample("preserved", PRESERVED)
+SEARCH = ValueSearch(steps=80, lr=1.0, clamp=1e4, stop_loss=0.01)
+EXACT = 1.0 - 1e-9
+
+
+def _editor(lm: LanguageModel, tmp_path: Path) -> WeightEditor:
+    tokens = sum(len(lm.tokenizer(t).input_ids) for t in PRESERVED)
+    return WeightEditor(
+        lm,
+        cache_dir=tmp_path,
+        stats=StatsSettings(tokens=tokens, sample=SAMPLE),
+        rome=RomeHyperParams(layer=1, prefixes=2, prefix_length=4, search=SEARCH),
+        memit=MemitHyperParams(layers=(1, 2), prefixes=2, prefix_length=4, cov_weight=10.0, search=SEARCH),
+        projected=ProjectedHyperParams(
+            layers=(1, 2), prefixes=2, prefix_length=4, preserved_energy=EXACT, ridge=1e-3, search=SEARCH
+        ),
+    )
+
+
+@pytest.fixture(params=["tiny_gpt2_dir", "tiny_llama_dir"])
+def lm(request: pytest.FixtureRequest) -> LanguageModel:
+    folder: Path = request.getfixturevalue(request.param)
+    return load_lm(str(folder), device="cpu")
+
+
+def _requests() -> list[WeightRequest]:
+    return [
+        WeightRequest("the capital of france", "france", "rome", ("paris",), edit_id="E1"),
+        WeightRequest("the capital of italy", "italy", "london", ("rome",), edit_id="E2"),
+        WeightRequest("who lives in spain ? dave", "dave", "berlin", ("madrid",), edit_id="E3"),
+    ]
+
+
+def _logits(lm: LanguageModel, texts: tuple[str, ...]) -> list[torch.Tensor]:
+    with torch.no_grad():
+        return [lm.model(input_ids=lm.tokenizer(t, return_tensors="pt").input_ids).logits[0] for t in texts]
+
+
+def _weights(lm: LanguageModel) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in lm.model.state_dict().items()}
+
+
+def test_projected_edit_leaves_the_preserved_texts_outputs_unchanged(
+    lm: LanguageModel, tmp_path: Path
+) -> None:
+    editor = _editor(lm, tmp_path)
+    before = _logits(lm, PRESERVED)
+    request = _requests()[0]
+    delta = editor.compute([request], "projected")
+    assert delta.layers == (1, 2)
+    with editor.applied(delta):
+        after = _logits(lm, PRESERVED)
+        edited_prompt = _logits(lm, (request.prompt,))[0]
+    for a, b in zip(before, after, strict=True):
+        assert torch.allclose(a, b, atol=1e-5), float((a - b).abs().max())
+    assert not torch.allclose(edited_prompt, _logits(lm, (request.prompt,))[0], atol=1e-3)
+
+
+def test_projected_update_is_orthogonal_to_every_preserved_key(lm: LanguageModel, tmp_path: Path) -> None:
+    editor = _editor(lm, tmp_path)
+    delta = editor.compute(_requests()[:2], "projected")
+    for update in delta.updates:
+        moment = editor.moments([update.layer])[update.layer].double()
+        change = update.dense().double()
+        # mean over the preserved keys of ‖ΔW k‖² is tr(ΔW C ΔWᵀ)
+        leaked = float(torch.trace(change @ moment @ change.T))
+        assert leaked <= 1e-10 * float(torch.trace(change @ change.T)) * float(torch.trace(moment))
+
+
+def test_memit_on_the_same_edit_does_change_preserved_outputs(lm: LanguageModel, tmp_path: Path) -> None:
+    """The check above is not vacuous: the unprojected method moves those outputs."""
+    editor = _editor(lm, tmp_path)
+    before = _logits(lm, PRESERVED)
+    delta = editor.compute(_requests()[:1], "memit")
+    with editor.applied(delta):
+        after = _logits(lm, PRESERVED)
+    assert max(float((a - b).abs().max()) for a, b in zip(before, after, strict=True)) > 1e-4
+
+
+def test_projected_delta_records_keys_and_the_next_edit_sees_them(lm: LanguageModel, tmp_path: Path) -> None:
+    editor = _editor(lm, tmp_path)
+    first = editor.compute(_requests()[:1], "projected")
+    assert set(first.keys) == {1, 2} and first.keys[1].shape[1] == 1
+    loaded = WeightDelta.load(first.save(tmp_path / "first.safetensors"))
+    assert all(torch.equal(loaded.keys[k], first.keys[k]) for k in first.keys)
+    editor.apply(loaded)
+    second = editor.compute(_requests()[1:2], "projected")
+    editor.apply(second)
+    from editors.projected import keys_of
+
+    assert keys_of(editor.patcher.applied_deltas)[1].shape[1] == 2
+    editor.revert_all()
+
+
+def _sequential(editor: WeightEditor) -> list[WeightDelta]:
+    """Three deltas made one after another, each on the model carrying the ones before it."""
+    deltas = []
+    for request, method in zip(_requests(), ("rome", "memit", "projected"), strict=True):
+        delta = editor.compute([request], method)
+        editor.apply(delta)
+        deltas.append(delta)
+    return deltas
+
+
+def test_sequential_apply_then_revert_in_any_order_restores_weights_exactly(
+    lm: LanguageModel, tmp_path: Path
+) -> None:
+    editor = _editor(lm, tmp_path)
+    original = _weights(lm)
+    deltas = _sequential(editor)
+    editor.revert_all()
+    assert all(torch.equal(v, original[k]) for k, v in _weights(lm).items())
+    for order in itertools.permutations(range(len(deltas))):
+        for delta in deltas:
+            editor.apply(delta)
+        remaining = list(range(len(deltas)))
+        for index in order:
+            editor.revert(deltas[index])
+            remaining.remove(index)
+            now = _weights(lm)
+            with editor.patcher.applied_suspended():  # the same deltas applied freshly, in their order
+                editor.revert_all()
+                for kept in remaining:
+                    editor.apply(deltas[kept])
+                fresh = _weights(lm)
+                editor.revert_all()
+            assert all(torch.equal(now[k], fresh[k]) for k in now), order
+        assert all(torch.equal(v, original[k]) for k, v in _weights(lm).items()), order
+
+
+def test_sequential_edits_accumulate_on_the_edited_matrix(lm: LanguageModel, tmp_path: Path) -> None:
+    editor = _editor(lm, tmp_path)
+    original = _weights(lm)
+    deltas = _sequential(editor)
+    name = ModelLayout.of(lm.model).weight_name(1)
+    assert not torch.equal(_weights(lm)[name], original[name])
+    assert [d.method for d in editor.patcher.applied_deltas] == ["rome", "memit", "projected"]
+    editor.revert(deltas[1])
+    assert [d.method for d in editor.patcher.applied_deltas] == ["rome", "projected"]
+    editor.revert_all()
