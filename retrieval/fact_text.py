@@ -21,8 +21,8 @@ from pathlib import Path
 from kg.errors import InputError
 from kg.store import FactStore
 from retrieval.embedder import TextEncoder
-from retrieval.linker import ALIAS, PARTIAL, EntityLinker, Mention
-from retrieval.normalize import STOPWORDS, check_text
+from retrieval.linker import ALIAS, FUZZY, LABEL, PARTIAL, EntityLinker, Mention
+from retrieval.normalize import ARTICLES, STOPWORDS, check_text, name_key, tokens
 from retrieval.relation_model import RelationModel
 from retrieval.relation_patterns import FIRST, SECOND, normalise_residual
 from retrieval.role_profiles import RoleProfiles
@@ -50,6 +50,7 @@ _CUE = re.compile(
     r"|[:–—]|\s-\s)\s*",
     re.IGNORECASE,
 )
+_NOT_A_NAME = STOPWORDS | ARTICLES | {"now", "new", "fix", "breaking", "update", "correction", "news", "also"}
 _LEADING_FUNCTION_WORDS = frozenset({"the", "a", "an", "its", "their", "it", "this", "that", "now", "new", "fix"})
 
 
@@ -147,10 +148,21 @@ class FactTextReader:
         """Candidate triples for every clause of ``text`` that states a fact about a known entity."""
         check_text(text, "text")
         reading = TextReading()
+        mentions = self._mentions(text)
         frames: list[tuple[Piece, list[_Frame]]] = []
-        for sentence in sentences(text):
-            groups = self._groups(sentence.body)
-            for clause in clauses(sentence.body, [(g.start, g.end) for g in groups]):
+        starts: set[int] = set()  # indexes into ``frames`` where a sentence starts
+        for sentence in sentences(text, [(m.start, m.end) for m in mentions]):
+            body = sentence.body
+            groups = self._groups(text, body, [m for m in mentions if m.start >= body.start and m.end <= body.end])
+
+            def cut(left: Piece, right: Piece, groups: list[_Group] = groups) -> bool:
+                def count(piece: Piece) -> int:
+                    return sum(piece.start <= g.start and g.end <= piece.end for g in groups if not g.negated)
+
+                return count(left) >= 2 or count(right) >= 2 or bool(_PRONOUN.match(right.text))
+
+            starts.add(len(frames))
+            for clause in clauses(body, [(g.start, g.end) for g in groups], cut):
                 inside = [g for g in groups if g.start >= clause.start and g.end <= clause.end]
                 frames.append((clause, self._frames(text, sentence, clause, inside)))
         if not frames:
@@ -158,7 +170,9 @@ class FactTextReader:
         flat = [f for _, clause_frames in frames for f in clause_frames]
         guesses = dict(zip(map(id, flat), self.model.guesses([f.residual for f in flat]), strict=True))
         previous: CandidateTriple | None = None
-        for clause, clause_frames in frames:
+        for n, (clause, clause_frames) in enumerate(frames):
+            if n in starts:
+                previous = None  # a pronoun or a bare list item refers back within its sentence only
             scored = [c for f in clause_frames for c in self._score(f, guesses[id(f)], text, previous)]
             scored.sort(key=lambda c: -c.confidence)
             if not scored or scored[0].confidence < MIN_CONFIDENCE:
@@ -170,12 +184,14 @@ class FactTextReader:
 
     # ----- names -------------------------------------------------------------------------------
 
-    def _groups(self, body: Piece) -> list[_Group]:
-        """Linked spans of the body (absolute offsets), exact names first, then near misses between them."""
-        found = [m for m in self.linker.link(body.text, limit=40) if self._written_as_name(body.text, m)]
+    def _mentions(self, text: str) -> list[Mention]:
+        """Linked names of the whole text: exact names, near misses cut back to an exact name they
+        start or end with ("Amazon's CEO" -> "Amazon"), then near misses in the gaps between them."""
+        found = [self._exact_edge(text, m) for m in self.linker.link(text, limit=80)]
+        found = [m for m in found if self._written_as_name(text, m)]
         covered = [(m.start, m.end) for m in found]
-        for gap_start, gap_end in _gaps(body.text, covered):
-            gap = body.text[gap_start:gap_end]
+        for gap_start, gap_end in _gaps(text, covered):
+            gap = text[gap_start:gap_end]
             if not any(len(w) > 3 and w.lower() not in STOPWORDS for w in re.findall(r"\w+", gap)):
                 continue
             for m in self.linker.link(gap, limit=10):
@@ -183,22 +199,37 @@ class FactTextReader:
                     found.append(
                         Mention(m.entity_id, m.label, m.text, m.start + gap_start, m.end + gap_start, m.score, m.method)
                     )
+        return found
+
+    def _exact_edge(self, text: str, mention: Mention) -> Mention:
+        if mention.method not in (FUZZY, PARTIAL):
+            return mention
+        entity = self.store.entity(mention.entity_id)
+        if entity is None:
+            return mention
+        keys = {name_key(n): n for n in (entity.label, *entity.aliases)}
+        words = tokens(mention.text)
+        for k in range(len(words) - 1, 0, -1):
+            for part in (words[:k], words[-k:]):
+                if tuple(w.text for w in part) in keys:
+                    start, end = mention.start + part[0].start, mention.start + part[-1].end
+                    return Mention(entity.id, entity.label, text[start:end], start, end, 1.0, LABEL)
+        return mention
+
+    def _groups(self, text: str, body: Piece, mentions: Sequence[Mention]) -> list[_Group]:
+        """The sentence's linked spans, homonyms together, each marked when the text negates it."""
         by_span: dict[tuple[int, int], list[Mention]] = {}
-        for m in found:
+        for m in mentions:
             by_span.setdefault((m.start, m.end), []).append(m)
         groups = []
-        for (start, end), mentions in sorted(by_span.items()):
+        for (start, end), found in sorted(by_span.items()):
             if any(s <= start and end <= e and (s, e) != (start, end) for s, e in by_span):
                 continue  # inside a longer name
-            before = body.text[:start]
+            before = text[body.start : start]
             negated = bool(_NEGATION.search(before)) and not (
-                before.rstrip().lower().endswith("from") and " to " not in body.text[end:]
+                before.rstrip().lower().endswith("from") and " to " not in text[end : body.end]
             )
-            shifted = tuple(
-                Mention(m.entity_id, m.label, m.text, m.start + body.start, m.end + body.start, m.score, m.method)
-                for m in mentions
-            )
-            groups.append(_Group(start + body.start, end + body.start, shifted, negated))
+            groups.append(_Group(start, end, tuple(found), negated))
         return groups
 
     def _written_as_name(self, text: str, mention: Mention) -> bool:
@@ -213,10 +244,11 @@ class FactTextReader:
             return False
         if mention.method == ALIAS and not mention.text.isupper():
             entity = self.store.entity(mention.entity_id)
-            codes = {a.casefold() for a in entity.aliases if a.isupper() and len(a) <= 4} if entity else set()
-            if mention.text.casefold() in codes and mention.text.casefold() not in {
-                a.casefold() for a in (entity.aliases if entity else ()) if not a.isupper()
-            }:
+            names = (entity.label, *entity.aliases) if entity else ()
+            folded = mention.text.casefold()
+            codes = {a.casefold() for a in names if a.isupper() and len(a) <= 4}
+            spelt = {a.casefold() for a in names if not a.isupper()}
+            if folded in codes and folded not in spelt:
                 return False
         return True
 
@@ -230,8 +262,9 @@ class FactTextReader:
         for match in _CAPITALISED.finditer(local):
             found.append((match.start(), match.end()))
         cues = list(_CUE.finditer(local))
-        if cues:  # the words after the last cue word: "... is cusco", lower case and all
+        if cues and local == local.lower():  # no capitals to go by: before the first cue, after the last
             found.append((cues[-1].end(), len(local)))
+            found.append((0, cues[0].start()))
         spans: dict[tuple[int, int], TextSpan] = {}
         for start, end in found:
             start, end = _trim(local, start, end)
@@ -241,7 +274,7 @@ class FactTextReader:
             if any(g.start < absolute[1] and absolute[0] < g.end for g in groups):
                 continue
             words = re.findall(r"\w+", local[start:end])
-            if not words or len(words) > 6 or all(w.lower() in STOPWORDS for w in words):
+            if not words or len(words) > 6 or all(w.lower() in _NOT_A_NAME for w in words):
                 continue
             spans[absolute] = TextSpan(*absolute, text[absolute[0] : absolute[1]])
         return list(spans.values())
@@ -284,17 +317,23 @@ class FactTextReader:
     ) -> list[CandidateTriple]:
         from retrieval.relation_model import RelationGuess
 
-        readings: list[tuple[str, bool, float]] = []
+        readings: dict[tuple[str, bool | None], float] = {}
         if frame.residual:
-            readings = [
-                (g.relation, g.subject_first, g.probability)
-                for g in guesses
-                if isinstance(g, RelationGuess) and g.relation is not None
-            ]
+            for g in guesses:
+                if isinstance(g, RelationGuess) and g.relation is not None:
+                    # a symmetric relation reads in word order (or with the known name as subject)
+                    key = (g.relation, None if self.profiles.symmetric(g.relation) else g.subject_first)
+                    readings[key] = readings.get(key, 0.0) + g.probability
         elif previous is not None:  # a bare list item inherits the previous clause's relation
-            readings = [(previous.relation, True, previous.confidence)]
+            readings = {(previous.relation, True): previous.confidence}
         found: list[CandidateTriple] = []
-        for relation, subject_first, probability in readings:
+        for (relation, direction), probability in readings.items():
+            if direction is not None:
+                subject_first = direction
+            elif frame.first is not None and frame.second is None and frame.new_span is not None:
+                subject_first = frame.first.start < frame.new_span.start
+            else:
+                subject_first = True
             rel = self.store.relation(relation)
             if rel is None:
                 continue

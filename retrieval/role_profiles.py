@@ -18,6 +18,8 @@ from kg.store import FactStore
 
 log = logging.getLogger(__name__)
 
+SYMMETRIC_MIN_FACTS = 4  # fewer facts say nothing about whether a relation reads both ways
+SYMMETRIC_SHARE = 0.5  # this share of facts also stated the other way round makes a relation symmetric
 UNKNOWN_FIT = 0.5  # an entity with no facts at all: nothing speaks for it or against it
 _SUBJECT, _OBJECT = "s", "o"
 
@@ -32,15 +34,23 @@ class RoleProfiles:
         self._revision = -1
         self._roles: dict[str, set[tuple[str, str]]] = {}
         self._profiles: dict[tuple[str, str], dict[tuple[str, str], float]] = {}
+        self._symmetric: set[str] = set()
 
     def _current(self) -> None:
         revision = self.store.revision()
         if revision == self._revision:
             return
         roles: dict[str, set[tuple[str, str]]] = {}
+        pairs: dict[str, set[tuple[str, str]]] = {}
         for fact in self.store.current_facts():
             roles.setdefault(fact.subject, set()).add((_SUBJECT, fact.relation))
             roles.setdefault(fact.object, set()).add((_OBJECT, fact.relation))
+            pairs.setdefault(fact.relation, set()).add((fact.subject, fact.object))
+        symmetric = {
+            r
+            for r, held in pairs.items()
+            if len(held) >= SYMMETRIC_MIN_FACTS and sum((o, s) in held for s, o in held) >= SYMMETRIC_SHARE * len(held)
+        }
         fillers: dict[tuple[str, str], set[str]] = {}
         for entity, held in roles.items():
             for role in held:
@@ -51,7 +61,7 @@ class RoleProfiles:
             for member in members:
                 counts.update(roles[member])
             profiles[slot] = {role: n / len(members) for role, n in counts.items()}
-        self._roles, self._profiles, self._revision = roles, profiles, revision
+        self._roles, self._profiles, self._symmetric, self._revision = roles, profiles, symmetric, revision
         log.debug("role profiles: %d entities, %d relation slots", len(roles), len(profiles))
 
     def fit(self, entity: str, relation: str, as_subject: bool) -> float:
@@ -73,3 +83,10 @@ class RoleProfiles:
         with self._lock:
             self._current()
             return (_SUBJECT if as_subject else _OBJECT, relation) in self._roles.get(entity, set())
+
+    def symmetric(self, relation: str) -> bool:
+        """Whether the graph states this relation both ways round ("shares border with"), so a
+        sentence's word order, not the model's guess of direction, decides the subject."""
+        with self._lock:
+            self._current()
+            return relation in self._symmetric

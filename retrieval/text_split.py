@@ -10,7 +10,7 @@ names ("Bosnia and Herzegovina" must not be cut at its "and"), so the reader pas
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 STATEMENT, CORRECTION, NEWS = "statement", "correction", "news"
@@ -22,11 +22,11 @@ _ABBREVIATIONS = frozenset(
 )  # fmt: skip
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)]*\s+|\s*\n+\s*")
 _CORRECTION = re.compile(
-    r"^\s*(?:fix(?:ed)?|correction|correct|erratum|typo|amend(?:ment)?|actually|in fact|no)\b\s*[-–—:,!]*\s*",
+    r"\s*(?:fix(?:ed)?|correction|correct|erratum|typo|amend(?:ment)?|actually|in fact|no)\b\s*[-–—:,!]*\s*",
     re.IGNORECASE,
 )
 _NEWS = re.compile(
-    r"^\s*(?:(?i:breaking|news|update|updated|just in|reports?|flash|latest)\b(?i:\s+news)?\s*[-–—:!]+\s*"
+    r"\s*(?:(?i:breaking|news|update|updated|just in|reports?|flash|latest)\b(?i:\s+news)?\s*[-–—:!]+\s*"
     r"|[A-Z][A-Z .'’,-]{2,40}(?:\([^)]{1,30}\))?\s*[-–—]\s+)"
 )
 _PUNCTUATION = re.compile(r"[.!?]+[\"'”’)]*")
@@ -52,12 +52,13 @@ class Sentence:
     form: str  # statement | correction | news
 
 
-def sentences(text: str) -> list[Sentence]:
-    """The sentences of ``text`` in order; lines and ``. ! ?`` end them, abbreviations do not."""
+def sentences(text: str, protected: Sequence[tuple[int, int]] = ()) -> list[Sentence]:
+    """The sentences of ``text`` in order; lines and ``. ! ?`` end them, abbreviations and the full
+    stops inside ``protected`` (start, end) spans (entity names such as "Arsenal F.C.") do not."""
     found: list[Sentence] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        if _is_abbreviation(text, match.start()):
+        if _is_abbreviation(text, match.start()) or any(s <= match.start() < e for s, e in protected):
             continue
         punctuation = _PUNCTUATION.match(match.group())
         _keep(text, start, match.start() + (len(punctuation.group()) if punctuation else 0), found)
@@ -94,17 +95,30 @@ def _keep(text: str, start: int, end: int, found: list[Sentence]) -> None:
     found.append(Sentence(stripped, start, Piece(text[body_start:body_end], body_start, body_end), form))
 
 
-def clauses(body: Piece, protected: Sequence[tuple[int, int]] = ()) -> list[Piece]:
+def clauses(
+    body: Piece,
+    protected: Sequence[tuple[int, int]] = (),
+    cut: Callable[[Piece, Piece], bool] | None = None,
+) -> list[Piece]:
     """The clauses of one sentence body, cut at ``;``, ``and``, ``but``, ``while`` and at ", its",
-    never inside a ``protected`` (start, end) span of the original text (an entity name)."""
+    never inside a ``protected`` (start, end) span of the original text (an entity name). ``cut``
+    decides each ``and``-like break from the words before and after it ("born and raised in" is one
+    fact); a semicolon always cuts."""
     pieces: list[Piece] = []
     cursor = 0
-    for match in _CLAUSE_BREAK.finditer(body.text):
+    breaks = [m for m in _CLAUSE_BREAK.finditer(body.text)]
+    for n, match in enumerate(breaks):
         where = (body.start + match.start(), body.start + match.end())
         if any(s < where[1] and where[0] < e for s, e in protected):
             continue
         if match.start() <= cursor:
             continue
+        if cut is not None and ";" not in match.group():
+            stop = breaks[n + 1].start() if n + 1 < len(breaks) else len(body.text)
+            left = Piece(body.text[cursor : match.start()], body.start + cursor, body.start + match.start())
+            right = Piece(body.text[match.end() : stop], body.start + match.end(), body.start + stop)
+            if not cut(left, right):
+                continue
         pieces.append(Piece(body.text[cursor : match.start()], body.start + cursor, body.start + match.start()))
         cursor = match.end()
     pieces.append(Piece(body.text[cursor:], body.start + cursor, body.end))
