@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,6 +14,9 @@ from app.display import console, plain
 from kg.errors import InputError
 from kg.records import EditRequest, EditStatus, Entity
 from kg.store import FactStore, ImportBundle
+
+if TYPE_CHECKING:
+    from app.text_facts import Proposal
 
 kg_app = typer.Typer(help="Add, retract, inspect, import and export facts.", no_args_is_help=True)
 
@@ -302,3 +305,113 @@ def relations_(
         )
     console.print(table)
     facts.close()
+
+
+@kg_app.command("add-text")
+def add_text(
+    text: Annotated[str | None, typer.Argument(help="One or more sentences stating facts.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Read the text from this file ('-' for stdin).")
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Commit every high-confidence candidate without asking.")
+    ] = False,
+    pick: Annotated[
+        list[int] | None, typer.Option("--pick", help="Commit this candidate (by number), even at low confidence.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the candidates and write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per candidate per line.")] = False,
+    author: Annotated[str, typer.Option(help="Who makes the edits.")] = "cli",
+    note: Annotated[str, typer.Option(help="Why the edits are made.")] = "",
+    store: StoreOption = None,
+) -> None:
+    """Turn plain-text facts into candidate triples, preview each, and commit the ones you accept."""
+    import json
+    import sys
+
+    from app.text_facts import commit, propose, text_reader
+
+    if file is not None and text is not None:
+        raise InputError("give the text or --file, not both")
+    if file is not None:
+        try:
+            text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {file}: {exc}") from exc
+    if text is None:
+        raise InputError("give the text to read, e.g. kgedit kg add-text \"The capital of Chile is Valparaíso\"")
+    settings, facts = open_store(store, read_only=dry_run)
+    try:
+        proposals, unread = propose(text_reader(settings, facts), text)
+        wanted = set(pick or ())
+        unknown = sorted(wanted - {p.number for p in proposals})
+        if unknown:
+            raise InputError(f"no candidate numbered {', '.join(map(str, unknown))}; there are {len(proposals)}")
+        chosen = []
+        for proposal in proposals:
+            if as_json and dry_run:
+                console.print(json.dumps(proposal.as_json(), ensure_ascii=False))
+                continue
+            if not as_json:
+                _print_proposal(proposal, facts)
+            if dry_run:
+                continue
+            if proposal.number in wanted or (yes and proposal.high_confidence):
+                chosen.append(proposal)
+            elif yes or wanted:
+                if not as_json:
+                    console.print("  skipped: low confidence; pick it with --pick " + str(proposal.number))
+            elif typer.confirm(f"  commit candidate {proposal.number}?", default=False):
+                wanted.add(proposal.number)
+                chosen.append(proposal)
+        if not as_json:
+            for clause in unread:
+                console.print(f"nothing found in: {plain(clause)}", style="yellow")
+        if dry_run:
+            if not as_json:
+                console.print("dry run: nothing written")
+            return
+        outcomes = commit(facts, chosen, wanted, author, "cli", note)
+        for proposal, outcome in zip(chosen, outcomes, strict=True):
+            if as_json:
+                console.print(json.dumps(proposal.as_json() | {"edit": outcome.edit.id}, ensure_ascii=False))
+            else:
+                edit = outcome.edit
+                console.print(
+                    f"{edit.id}: ({plain(edit.subject)}, {plain(edit.relation)}, {plain(edit.object)})", style="green"
+                )
+        if not outcomes and not as_json:
+            console.print("nothing committed")
+    finally:
+        facts.close()
+
+
+def _print_proposal(proposal: Proposal, facts: FactStore) -> None:
+    c, preview = proposal.candidate, proposal.preview
+    level = "high" if proposal.high_confidence else "LOW"
+    new = " (new entity)" if c.new_object else ""
+    console.print(
+        f"[{proposal.number}] {plain(c.subject_label)} · {plain(c.relation_label)} → {plain(c.object_label)}{new}"
+        f"   confidence {c.confidence:.2f} ({level})",
+        style="bold",
+    )
+    console.print(f"  from: {plain(c.text, 300)}")
+    console.print(f"  triple: ({plain(c.subject)}, {plain(c.relation)}, {plain(proposal.object_id)})")
+
+    def name(ident: str) -> str:
+        found = facts.entity(ident)
+        return plain(found.label if found else ident)
+
+    if preview.unchanged:
+        console.print("  already true in the current view")
+    elif preview.supersedes:
+        console.print(f"  supersedes: {', '.join(name(o) for o in preview.supersedes)}")
+    else:
+        console.print("  supersedes nothing; the object is added")
+    for conflict in preview.conflicts:
+        console.print(f"  conflict: {plain(conflict, 300)}")
+    changed = len(preview.chains) + preview.more_chains
+    if changed:
+        console.print(f"  changes {changed} multi-hop answer(s), e.g.:")
+        for chain in preview.chains[:3]:
+            console.print(f"    {plain(chain.question, 200)}: {plain(chain.before, 200)}  ->  {plain(chain.after, 200)}")

@@ -6,7 +6,7 @@ stop, corrections ("fix - ..."), news style ("BREAKING: ..."), colon forms, and 
 Objects are another object the graph already has for that relation (a change), the current object
 (a restatement), or an invented name that names no entity (a proposed new entity).
 
-    .venv/bin/python benchmarks/make_add_text_data.py   # writes benchmarks/add_text/composed.jsonl
+    .venv/bin/python benchmarks/make_add_text_data.py   # writes add_text/composed.jsonl, handwritten.jsonl
 """
 
 from __future__ import annotations
@@ -98,15 +98,47 @@ def compose(store: FactStore, graph: str, count: int, patterns: dict[str, list[s
     return rows
 
 
+def handwritten(graphs: dict[str, FactStore], path: Path) -> list[dict]:
+    """The hand-written sentences with their gold labels resolved to entity ids (each must be unique)."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        graph, text, golds = line.split("\t")
+        store = graphs[graph]
+        gold = []
+        for triple in golds.split(" ;; "):
+            subject, relation, obj = (part.strip() for part in triple.split("|"))
+            found = [resolve(store, subject, f"line {number}")]
+            new = obj.startswith("+")
+            gold.append({"subject": found[0], "relation": relation,
+                         "object": None if new else resolve(store, obj, f"line {number}"),
+                         "object_label": obj.lstrip("+"), "new_object": new})  # fmt: skip
+        rows.append({"graph": graph, "text": text, "form": "handwritten", "gold": gold, "source": "handwritten"})
+    return rows
+
+
+def resolve(store: FactStore, label: str, where: str) -> str:
+    found = store.find_entities(label)
+    if len(found) != 1:
+        raise SystemExit(f"{where}: {label!r} names {len(found)} entities")
+    return found[0].id
+
+
+def write(rows: list[dict], out: Path) -> None:
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    print(f"wrote {len(rows)} sentences to {out}")
+
+
 def main() -> None:
     rng = random.Random(SEED)
     patterns = read_patterns(HERE / "patterns.tsv")
+    graphs = open_graphs()
     rows: list[dict] = []
-    for graph, store in open_graphs().items():
+    for graph, store in graphs.items():
         rows += compose(store, graph, PER_GRAPH[graph], patterns, rng)
-    out = HERE / "composed.jsonl"
-    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    print(f"wrote {len(rows)} sentences to {out}")
+    write(rows, HERE / "composed.jsonl")
+    write(handwritten(graphs, HERE / "handwritten.tsv"), HERE / "handwritten.jsonl")
 
 
 if __name__ == "__main__":

@@ -156,10 +156,12 @@ class FactTextReader:
             groups = self._groups(text, body, [m for m in mentions if m.start >= body.start and m.end <= body.end])
 
             def cut(left: Piece, right: Piece, groups: list[_Group] = groups) -> bool:
-                def count(piece: Piece) -> int:
-                    return sum(piece.start <= g.start and g.end <= piece.end for g in groups if not g.negated)
-
-                return count(left) >= 2 or count(right) >= 2 or bool(_PRONOUN.match(right.text))
+                """Cut at "and" between two whole facts ("born in Lyon and died in Paris", "borders
+                France and Spain"), not inside one ("born and raised in Dublin")."""
+                left_names, right_names = _names_in(left, groups), _names_in(right, groups)
+                return (
+                    (left_names >= 2 and right_names >= 1) or right_names >= 2 or bool(_PRONOUN.match(right.text))
+                )
 
             starts.add(len(frames))
             for clause in clauses(body, [(g.start, g.end) for g in groups], cut):
@@ -308,8 +310,15 @@ class FactTextReader:
                 if span.start > end:
                     residual = _residual(text, clause, [(start, end, slot), (span.start, span.end, SECOND)], negated)
                     frames.append(_Frame(clause, sentence, None, None, span, residual, lost))
-        if len(live) == 1 and not frames:  # "... and Spain": the previous clause's fact, one more object
-            frames.append(_Frame(clause, sentence, None, live[0], None, "", lost))
+        if len(live) == 1 and not frames:
+            only = live[0]
+            rest = clause.text[: only.start - clause.start] + " " + clause.text[only.end - clause.start :]
+            if any(w.lower() not in _NOT_A_NAME for w in re.findall(r"\w+", rest)):
+                # "... and died in Paris": the previous clause's subject, a fact of its own
+                residual = _residual(text, clause, [(only.start, only.end, SECOND)], negated)
+                frames.append(_Frame(clause, sentence, None, only, None, f"{FIRST} {residual}", lost))
+            else:  # "... and Spain": the previous clause's fact, one more object
+                frames.append(_Frame(clause, sentence, None, only, None, "", lost))
         return frames
 
     def _score(
@@ -406,6 +415,19 @@ class FactTextReader:
         current = {f.object for f in self.store.objects(subject, relation)}
         found = [m.entity_id for g in frame.negated for m in g.mentions if m.entity_id in current]
         return tuple(dict.fromkeys(found))
+
+
+def _names_in(piece: Piece, groups: Sequence[_Group]) -> int:
+    """Linked names in the piece, plus capitalised runs of words that are no linked name."""
+    inside = [g for g in groups if piece.start <= g.start and g.end <= piece.end and not g.negated]
+    count = len(inside)
+    for match in _CAPITALISED.finditer(piece.text):
+        start, end = piece.start + match.start(), piece.start + match.end()
+        words = re.findall(r"\w+", match.group())
+        if any(g.start < end and start < g.end for g in inside) or all(w.lower() in _NOT_A_NAME for w in words):
+            continue
+        count += 1
+    return count
 
 
 def _gaps(text: str, covered: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

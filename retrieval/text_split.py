@@ -61,9 +61,9 @@ def sentences(text: str, protected: Sequence[tuple[int, int]] = ()) -> list[Sent
         if _is_abbreviation(text, match.start()) or any(s <= match.start() < e for s, e in protected):
             continue
         punctuation = _PUNCTUATION.match(match.group())
-        _keep(text, start, match.start() + (len(punctuation.group()) if punctuation else 0), found)
+        _keep(text, start, match.start() + (len(punctuation.group()) if punctuation else 0), found, protected)
         start = match.end()
-    _keep(text, start, len(text), found)
+    _keep(text, start, len(text), found, protected)
     return found
 
 
@@ -77,7 +77,9 @@ def _is_abbreviation(text: str, stop: int) -> bool:
     return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
 
 
-def _keep(text: str, start: int, end: int, found: list[Sentence]) -> None:
+def _keep(
+    text: str, start: int, end: int, found: list[Sentence], protected: Sequence[tuple[int, int]] = ()
+) -> None:
     raw = text[start:end]
     stripped = raw.strip()
     if not stripped or not any(ch.isalnum() for ch in stripped):
@@ -92,6 +94,9 @@ def _keep(text: str, start: int, end: int, found: list[Sentence]) -> None:
     body_end = end
     while body_end > body_start and text[body_end - 1] in ".!?;:,\"'”’ ":
         body_end -= 1
+    for name_start, name_end in protected:  # a name's own full stop ("Arsenal F.C.") stays in the body
+        if name_start < body_end < name_end <= end:
+            body_end = name_end
     found.append(Sentence(stripped, start, Piece(text[body_start:body_end], body_start, body_end), form))
 
 
