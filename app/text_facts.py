@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli_kg import new_entity_id
 from app.config import Settings
-from app.ui.impact import EditPreview, preview_edit
 from kg.errors import InputError
 from kg.records import EditOutcome, EditRequest, Entity
 from kg.store import FactStore, ImportBundle
 from retrieval.embedder import Embedder
 from retrieval.fact_text import HIGH_CONFIDENCE, CandidateTriple, FactTextReader
+
+if TYPE_CHECKING:
+    from app.ui.impact import EditPreview
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,8 @@ def propose(reader: FactTextReader, text: str, labels: dict[str, str] | None = N
     """
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"the text is empty: type a fact, e.g. '{EXAMPLE}'")
+    from app.ui.impact import preview_edit  # the Curate tab's preview; imported here, app.ui imports us
+
     store = reader.store
     reading = reader.read(text)
     names = _StoreLabels(store, labels or {})

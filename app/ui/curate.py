@@ -18,6 +18,7 @@ from app.cli_kg import new_entity_id
 from app.ui.common import entity_picker, guarded, md_text, relation_picker
 from app.ui.impact import preview_edit, render_preview
 from app.ui.services import WRITE_GROUP, Services
+from app.ui.type_fact import build_type_fact_panel
 from kg.errors import InputError
 from kg.io import EXPORT_FORMATS, IMPORT_FORMATS, export_file, import_file
 from kg.records import EditRequest, EditStatus, Entity
@@ -145,6 +146,7 @@ def build_curate_tab(services: Services) -> dict[str, Any]:
             commit_btn = gr.Button("Commit edit", variant="primary", elem_id="edit-commit")
         preview_md = gr.Markdown(elem_id="edit-preview-text")
         outcome_md = gr.Markdown(elem_id="edit-outcome")
+    typed_commit = build_type_fact_panel(services)
     with gr.Accordion("Retract an edit", open=False):
         with gr.Row():
             edit_pick = gr.Dropdown(
@@ -328,6 +330,10 @@ def build_curate_tab(services: Services) -> dict[str, Any]:
     ).success(refresh_pickers, None, pickers, api_visibility="private").then(
         edit_log, [log_status], [log_table, conflicts_md], api_visibility="private"
     )
+    typed_commit.success(refresh_pickers, None, pickers, api_visibility="private").then(
+        edit_log, [log_status], [log_table, conflicts_md], api_visibility="private"
+    ).then(lambda: gr.update(choices=active_edit_choices(services), value=None), None, [edit_pick],
+           api_visibility="private")  # fmt: skip
     retract_btn.click(
         retract,
         [edit_pick],

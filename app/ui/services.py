@@ -24,6 +24,7 @@ from kg.store import FactStore
 
 if TYPE_CHECKING:
     from qa.systems import System, SystemContext
+    from retrieval.fact_text import FactTextReader
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class Services:
         self._systems: dict[str, System] = {}
         self._system_lock = threading.Lock()
         self.questions = QuestionLanes(settings)
+        self._text_reader: FactTextReader | None = None
 
     # ----- entities and relations ------------------------------------------------------------
 
@@ -210,6 +212,15 @@ class Services:
 
                 self._systems[name] = make_system(name, self.store, self.system_context())
             return self._systems[name]
+
+    def text_reader(self) -> FactTextReader:
+        """The reader of typed facts (Curate's "Type a fact"), built once; it follows the store."""
+        with self._system_lock:
+            if self._text_reader is None:
+                from app.text_facts import text_reader
+
+                self._text_reader = text_reader(self.settings, self.store)
+            return self._text_reader
 
     def system_context(self) -> SystemContext:
         from qa.systems import SystemContext
