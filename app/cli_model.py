@@ -71,7 +71,12 @@ def _sample(source: str, store: FactStore) -> TextSample:
 
 def propagate(
     method: Annotated[
-        str, typer.Option("--method", help="rome (one edit at a time) or memit (all at once).")
+        str,
+        typer.Option(
+            "--method",
+            help="rome (one edit at a time), memit (all at once) or projected (null-space projected, "
+            "keeps the edits already in the model; best for many edits made one after another).",
+        ),
     ] = "memit",
     model: ModelOption = None,
     edits: Annotated[
@@ -83,7 +88,11 @@ def propagate(
     ] = (DEFAULT_STATS_TOKENS),
     store: StoreOption = None,
 ) -> None:
-    """Write the graph's active edits into the model's weights, as a reversible delta."""
+    """Write the graph's active edits into the model's weights, as a reversible delta.
+
+    The new delta is computed on the model as it is, carrying every active delta, so edits made one
+    after another pile up; each stays revertible on its own.
+    """
     from editors.deltas import DeltaFolder, WeightDelta
     from editors.requests import requests_from_store
     from editors.weights import WeightEditor
@@ -198,3 +207,92 @@ def save(
         lm.model.save_pretrained(str(out))
         lm.tokenizer.save_pretrained(str(out))
     typer.echo(f"saved {lm.name} with {len(paths)} delta(s) to {out}")
+
+
+@model_app.command("status")
+def status(
+    model: ModelOption = None,
+    sample: Annotated[int, typer.Option("--sample", help="Active edits checked for efficacy.")] = 40,
+    min_efficacy: Annotated[
+        float, typer.Option("--min-efficacy", help="Warn when fewer sampled edits than this still hold.")
+    ] = 0.9,
+    max_perplexity_rise: Annotated[
+        float, typer.Option("--max-perplexity-rise", help="Warn when perplexity on fixed text rises more.")
+    ] = 0.10,
+    store: StoreOption = None,
+) -> None:
+    """Active deltas and the model's measured drift; past a threshold, offers `kgedit model refit`."""
+    from editors.deltas import DeltaFolder, WeightDelta
+    from editors.drift import DriftThresholds, measure_drift
+    from editors.requests import requests_from_store
+    from editors.weights import WeightEditor
+
+    settings, facts = open_store(store)
+    folder = DeltaFolder(settings.deltas_dir, model or settings.lm)
+    paths = folder.active()
+    if not paths:
+        typer.echo(f"{folder.model}: no active deltas; the model has its original weights")
+        return
+    deltas = [WeightDelta.load(p) for p in paths]
+    active = {e.id for e in facts.edits(EditStatus.ACTIVE)}
+    carried = list(dict.fromkeys(i for d in deltas for i in d.edit_ids))
+    stale = [i for i in carried if i not in active]
+    typer.echo(f"{folder.model}: {len(paths)} active delta(s) carrying {len(carried)} edit(s)")
+    if stale:
+        typer.echo(
+            f"  {len(stale)} carried edit(s) are no longer active; `kgedit revert --retracted` takes them out"
+        )
+    live = [i for i in carried if i in active]
+    if not live:
+        return
+    lm = _lm(settings, model)
+    thresholds = DriftThresholds(min_efficacy, max_perplexity_rise, sample)
+    report = measure_drift(
+        WeightEditor(lm, settings.cache_dir), deltas, requests_from_store(facts, live), thresholds
+    )
+    typer.echo(f"  drift: {report.line()}")
+    if report.drifted:
+        typer.echo(
+            f"WARNING: the model has drifted: {'; '.join(report.reasons())}. Re-fit all {len(active)} active "
+            "edit(s) from the graph in one batch: kgedit model refit"
+        )
+
+
+@model_app.command("refit")
+def refit(
+    method: Annotated[
+        str, typer.Option("--method", help="Method of the one batch delta: memit or projected.")
+    ] = "memit",
+    model: ModelOption = None,
+    stats_source: StatsSource = "python-docs",
+    stats_tokens: Annotated[
+        int, typer.Option("--stats-tokens", help="Tokens of text for the statistics.")
+    ] = (DEFAULT_STATS_TOKENS),
+    store: StoreOption = None,
+) -> None:
+    """Replace every active delta by one delta that re-fits all active edits of the graph together.
+
+    The new delta is computed on the original weights first; only then are the old deltas moved to
+    reverted/ (kept, so they can be moved back), so a failure changes nothing.
+    """
+    from editors.deltas import DeltaFolder
+    from editors.requests import requests_from_store
+    from editors.weights import WeightEditor
+
+    if method not in ("memit", "projected"):
+        raise InputError(f"--method must be memit or projected (a batch method), got {method!r}")
+    settings, facts = open_store(store)
+    requests = requests_from_store(facts)
+    lm = _lm(settings, model)
+    folder = DeltaFolder(settings.deltas_dir, lm.name)
+    delta = WeightEditor(lm, settings.cache_dir, _stats(stats_source, stats_tokens, facts)).compute(
+        requests, method
+    )
+    old = folder.active()
+    for path in old:
+        folder.revert(path)
+    path = folder.add(delta)
+    typer.echo(
+        f"re-fitted {len(requests)} active edit(s) into {lm.name} with {method.upper()} in one delta: {path.name} "
+        f"(replaces {len(old)} delta(s), moved to reverted/)"
+    )

@@ -67,15 +67,19 @@ def projected_solve(
 
     ``keys`` (n × in), ``previous`` (m × in; m may be 0), ``projection`` P. The gaps R multiply from
     the right of X = Y R and do not enter the solve, so the delta stays low rank (n per layer).
+    A = U Uᵀ with U = [K, K_p] has rank r = n + m, so while r < d the Woodbury identity
+    (αI + PU Uᵀ)⁻¹ = (I − PU (αI_r + UᵀPU)⁻¹ Uᵀ) / α replaces the d × d solve by an r × r one.
     """
-    k = keys.double().T  # in × n
     p = projection.double()
-    a = k @ k.T
-    if previous.numel():
-        kp = previous.double().T
-        a = a + kp @ kp.T
-    system = p @ a + ridge * torch.eye(p.shape[0], dtype=torch.float64)
-    return torch.linalg.solve(system, p @ k)
+    k = keys.double().T  # in × n
+    u = torch.cat([k, previous.double().T], dim=1) if previous.numel() else k
+    pk = p @ k
+    if u.shape[1] >= p.shape[0]:
+        system = p @ (u @ u.T) + ridge * torch.eye(p.shape[0], dtype=torch.float64)
+        return torch.linalg.solve(system, pk)
+    pu = p @ u
+    small = ridge * torch.eye(u.shape[1], dtype=torch.float64) + u.T @ pu
+    return (pk - pu @ torch.linalg.solve(small, u.T @ pk)) / ridge
 
 
 def projected_delta(

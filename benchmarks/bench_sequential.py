@@ -1,0 +1,322 @@
+"""Sequential weight editing: N edits made one after another on SmolLM2, per method, with drift curves.
+
+Curators edit one fact after another for months; locate-and-edit methods are known to collapse after
+hundreds to thousands of such edits. This benchmark applies a stream of edits, one delta per edit,
+each computed on the model that already carries all the earlier ones, and at checkpoints measures
+on the edits made so far (a fixed, evenly spread sample of them):
+
+- *efficacy*: the edited prompt prefers the edit's new object to every object it replaced;
+- *neighbourhood*: unedited subjects of the same relation keep the preference between their own
+  object and the edit's new object that the unedited model had;
+- *perplexity* of the model on fixed prose it never saw for the statistics (held-out paragraphs of
+  Python's documentation), a proxy for general generation quality.
+
+The edit stream comes from the dev graph (../shared/data/dev; never MQuAKE): first its 67
+counterfactual edits, then edits composed from its base facts (a subject's object replaced by
+another object of the same relation, seeded). A quarter of the (subject, relation) pairs of each
+relation is held out as neighbours and never edited. Beyond the pairs there are, the stream re-edits
+pairs with yet another object (a correction of a correction); only each pair's latest edit counts.
+
+Writes a CSV row per checkpoint and method, and a plot (matplotlib), after every checkpoint, so an
+interrupted run keeps what it measured.
+
+    .venv/bin/python benchmarks/bench_sequential.py --edits 1000 --every 50 --threads 1
+    .venv/bin/python benchmarks/bench_sequential.py --edits 150 --every 25 --methods projected,memit
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_weights import dev_store  # noqa: E402
+from editors.drift import efficacy, held_out_text, perplexity, spread  # noqa: E402
+from editors.lm import DEFAULT_LM, LanguageModel, load_lm  # noqa: E402
+from editors.requests import WeightRequest, prompt_for, requests_from_store  # noqa: E402
+from editors.weight_eval import continuation_scores  # noqa: E402
+from editors.weights import StatsSettings, WeightEditor  # noqa: E402
+from kg.errors import InputError  # noqa: E402
+from kg.records import Origin  # noqa: E402
+from kg.store import FactStore  # noqa: E402
+
+log = logging.getLogger("bench_sequential")
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    prompt: str
+    own: str
+
+
+@dataclass(frozen=True)
+class Stream:
+    """The edits in the order they are made, and each one's held-out neighbours."""
+
+    requests: tuple[WeightRequest, ...]
+    neighbours: dict[str, tuple[Neighbour, ...]]
+
+
+def edit_stream(store: FactStore, count: int, seed: int = 0, per_edit: int = 3) -> Stream:
+    """The dev edits, then composed counterfactual edits, then re-edits, up to ``count``."""
+    rng = random.Random(seed)
+    labels = {e.id: e.label for e in store.entities()}
+    relations = {r.id: r for r in store.relations()}
+    objects: dict[tuple[str, str], set[str]] = {}
+    for fact in store.current_facts():
+        if fact.origin is Origin.BASE:
+            objects.setdefault((fact.subject, fact.relation), set()).add(labels[fact.object])
+    pool: dict[str, list[str]] = {}
+    for (_, relation), objs in sorted(objects.items()):
+        pool.setdefault(relation, []).extend(sorted(objs))
+    dev = requests_from_store(store)
+    edited = {(r.relation, r.subject) for r in dev}
+    by_relation: dict[str, list[tuple[str, str]]] = {}
+    for subject, relation in sorted(objects):
+        if (relation, labels[subject]) not in edited and len(set(pool[relation])) > 1:
+            by_relation.setdefault(relation, []).append((subject, relation))
+    held: dict[str, list[Neighbour]] = {}
+    editable: list[tuple[str, str]] = []
+    for relation, pairs in by_relation.items():
+        rng.shuffle(pairs)
+        cut = max(1, len(pairs) // 4)
+        for subject, _ in pairs[:cut]:
+            try:
+                prompt = prompt_for(relations[relation], labels[subject])
+            except InputError:
+                continue
+            own = sorted(objects[(subject, relation)])[0]
+            held.setdefault(relation, []).append(Neighbour(prompt, own))
+        editable += pairs[cut:]
+    rng.shuffle(editable)
+    requests = list(dev[:count])
+    current = {(r.relation, r.subject): {r.target_new} for r in dev}
+    round_ = 0
+    while len(requests) < count and editable:
+        for subject, relation in editable:
+            if len(requests) >= count:
+                break
+            label = labels[subject]
+            now = current.get((relation, label), objects[(subject, relation)])
+            choices = sorted(set(pool[relation]) - now)
+            if not choices:
+                continue
+            try:
+                prompt = prompt_for(relations[relation], label)
+            except InputError:
+                continue
+            new = rng.choice(choices)
+            requests.append(
+                WeightRequest(prompt, label, new, tuple(sorted(now)), f"S{len(requests)}-r{round_}", relation)
+            )
+            current[(relation, label)] = {new}
+        round_ += 1
+    neighbours = {}
+    for request in requests:
+        candidates = [n for n in held.get(request.relation, []) if n.own != request.target_new]
+        neighbours[request.edit_id] = tuple(rng.sample(candidates, min(per_edit, len(candidates))))
+    return Stream(tuple(requests), neighbours)
+
+
+def latest_sample(requests: tuple[WeightRequest, ...], made: int, size: int) -> list[WeightRequest]:
+    """An evenly spread sample of the first ``made`` edits, each still the latest for its pair."""
+    last = {(r.relation, r.subject): i for i, r in enumerate(requests[:made])}
+    return spread([requests[i] for i in sorted(last.values())], size)
+
+
+class Probe:
+    """Efficacy, neighbourhood and perplexity of the model as it is now."""
+
+    def __init__(self, lm: LanguageModel, stream: Stream, held_out_texts: tuple[str, ...]) -> None:
+        self.lm, self.stream, self.texts = lm, stream, held_out_texts
+        self._before: dict[str, list[bool]] = {}
+
+    def _preferences(self, requests: list[WeightRequest]) -> dict[str, list[bool]]:
+        pairs = [
+            (n.prompt, obj)
+            for r in requests
+            for n in self.stream.neighbours[r.edit_id]
+            for obj in (n.own, r.target_new)
+        ]
+        scores = continuation_scores(self.lm.model, self.lm.tokenizer, pairs) if pairs else []
+        out, cursor = {}, 0
+        for r in requests:
+            count = len(self.stream.neighbours[r.edit_id])
+            out[r.edit_id] = [scores[cursor + 2 * i] > scores[cursor + 2 * i + 1] for i in range(count)]
+            cursor += 2 * count
+        return out
+
+    def baseline(self, requests: list[WeightRequest]) -> float:
+        """Records the unedited model's neighbour preferences; returns its perplexity."""
+        self._before.update(self._preferences([r for r in requests if r.edit_id not in self._before]))
+        return self.perplexity()
+
+    def efficacy_and_neighbourhood(self, requests: list[WeightRequest]) -> tuple[float, float]:
+        after = self._preferences(requests)
+        kept = sum(
+            a == b for r in requests for a, b in zip(self._before[r.edit_id], after[r.edit_id], strict=True)
+        )
+        total = sum(len(after[r.edit_id]) for r in requests)
+        return efficacy(self.lm, requests), kept / total if total else float("nan")
+
+    def perplexity(self) -> float:
+        return perplexity(self.lm, self.texts)
+
+
+def checkpoints(total: int, every: int) -> list[int]:
+    points = list(range(every, total + 1, every))
+    return points if points and points[-1] == total else [*points, total]
+
+
+def run_method(
+    method: str,
+    editor: WeightEditor,
+    probe: Probe,
+    stream: Stream,
+    points: list[int],
+    sample: int,
+    budget_s: float,
+    write: Callable[[dict[str, object]], None],
+) -> None:
+    editor.revert_all()
+    started = time.perf_counter()
+    seconds: list[float] = []
+    made = 0
+    progress = tqdm(total=points[-1], desc=f"sequential {method}", unit="edit")
+    for point in points:
+        window_start = made
+        while made < point:
+            request = stream.requests[made]
+            start = time.perf_counter()
+            editor.apply(editor.compute([request], method))
+            seconds.append(time.perf_counter() - start)
+            made += 1
+            progress.update(1)
+        chosen = latest_sample(stream.requests, made, sample)
+        efficacy, neighbourhood = probe.efficacy_and_neighbourhood(chosen)
+        window = seconds[window_start:]
+        write(
+            {
+                "method": method,
+                "edits": made,
+                "efficacy": round(efficacy, 4),
+                "neighbourhood": round(neighbourhood, 4),
+                "perplexity": round(probe.perplexity(), 3),
+                "evaluated": len(chosen),
+                "seconds_per_edit": round(sum(window) / len(window), 3),
+            }
+        )
+        if time.perf_counter() - started > budget_s:
+            log.warning("%s: time budget of %.0f s spent after %d edits; stopping", method, budget_s, made)
+            break
+    progress.close()
+    editor.revert_all()
+
+
+def plot(rows: list[dict[str, object]], path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log.warning("matplotlib is not installed; no plot")
+        return
+    figure, axes = plt.subplots(1, 3, figsize=(14, 4))
+    for axis, metric in zip(axes, ("efficacy", "neighbourhood", "perplexity"), strict=True):
+        for method in sorted({str(r["method"]) for r in rows if r["method"] != "unedited"}):
+            points = [r for r in rows if r["method"] == method]
+            axis.plot([r["edits"] for r in points], [r[metric] for r in points], marker="o", label=method)
+        base = [r for r in rows if r["method"] == "unedited"]
+        if metric == "perplexity" and base:
+            axis.axhline(float(base[0]["perplexity"]), color="grey", linestyle="--", label="unedited")  # type: ignore[arg-type]
+        axis.set_xlabel("sequential edits")
+        axis.set_title(metric)
+        axis.grid(alpha=0.3)
+    axes[0].legend()
+    figure.suptitle("SmolLM2-135M, edits one after another (dev-graph stream)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", default=DEFAULT_LM)
+    parser.add_argument("--methods", default="projected,memit,rome")
+    parser.add_argument("--edits", type=int, default=1000)
+    parser.add_argument("--every", type=int, default=50, help="checkpoint every N edits")
+    parser.add_argument("--sample", type=int, default=40, help="edits evaluated at a checkpoint")
+    parser.add_argument("--budget-s", type=float, default=float("inf"), help="stop a method after this long")
+    parser.add_argument("--stats-tokens", type=int, default=10_000)
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--cache", type=Path, default=Path(os.environ.get("KGEDIT_HOME", "~/.kgedit")).expanduser() / "cache"
+    )
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/sequential"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    stream = edit_stream(dev_store(), args.edits)
+    if len(stream.requests) < args.edits:
+        log.warning("the dev graph gives %d edits, fewer than %d", len(stream.requests), args.edits)
+    lm = load_lm(args.model, cache_dir=args.cache, device=args.device)
+    probe = Probe(lm, stream, held_out_text())
+    points = checkpoints(len(stream.requests), args.every)
+    needed = {r.edit_id: r for p in points for r in latest_sample(stream.requests, p, args.sample)}
+    rows: list[dict[str, object]] = []
+    csv_path, png_path = args.out / "sequential.csv", args.out / "sequential.png"
+
+    def write(row: dict[str, object]) -> None:
+        rows.append(row)
+        print(", ".join(f"{k} {v}" for k, v in row.items()), flush=True)
+        with csv_path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[-1]))
+            writer.writeheader()
+            writer.writerows(rows)
+        plot(rows, png_path)
+
+    print(
+        f"{len(stream.requests)} edits, checkpoints {points}, torch threads {torch.get_num_threads()}, "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        flush=True,
+    )
+    perplexity = probe.baseline(list(needed.values()))
+    efficacy, neighbourhood = probe.efficacy_and_neighbourhood(list(needed.values()))
+    write(
+        {
+            "method": "unedited",
+            "edits": 0,
+            "efficacy": round(efficacy, 4),  # the new object already winning before any edit
+            "neighbourhood": round(neighbourhood, 4),
+            "perplexity": round(perplexity, 3),
+            "evaluated": len(needed),
+            "seconds_per_edit": 0.0,
+        }
+    )
+    editor = WeightEditor(lm, args.cache, StatsSettings(tokens=args.stats_tokens))
+    for method in [m.strip() for m in args.methods.split(",") if m.strip()]:
+        run_method(method, editor, probe, stream, points, args.sample, args.budget_s, write)
+    print(f"wrote {csv_path} and {png_path}")
+
+
+if __name__ == "__main__":
+    main()
