@@ -20,6 +20,7 @@ import pandas as pd
 
 from app.ui.common import guarded
 from app.ui.services import Services
+from editors.methods import METHODS
 from kg.errors import InputError
 from kg.records import EditStatus
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from editors.weights import WeightEditor
 
 COMPARE_COLUMNS = ["edit", "prompt", "new object", "before", "after", "takes"]
-METHODS = ("rome", "memit")
 MAX_NEW_TOKENS = 8
 
 
@@ -66,7 +66,7 @@ class ModelSession:
         from editors.requests import requests_from_store
 
         if method not in METHODS:
-            raise InputError(f"unknown method {method!r}; choose rome or memit")
+            raise InputError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
         with self.lock:
             editor = self.editor(model, stats_tokens)
             requests = requests_from_store(self.services.store, edit_ids)
@@ -104,6 +104,54 @@ class ModelSession:
             with editor.patcher.applied_suspended():
                 before = _complete(editor.lm, prompt)
             return before, _complete(editor.lm, prompt)
+
+    def drift(self, model: str) -> str:
+        """Measured drift of ``model`` with its applied deltas, with a warning past the thresholds."""
+        from editors.drift import measure_drift
+        from editors.requests import requests_from_store
+
+        with self.lock:
+            entries = [a for a in self.applied if a.model == model]
+            if not entries:
+                return "No deltas applied to this model: nothing has drifted."
+            active = {e.id for e in self.services.store.edits(EditStatus.ACTIVE)}
+            live = list(dict.fromkeys(i for a in entries for i in a.delta.edit_ids if i in active))
+            if not live:
+                return "The applied deltas carry no active edit any more; revert them."
+            editor = self._editors[model]
+            with editor.patcher.applied_suspended():
+                report = measure_drift(
+                    editor, [a.delta for a in entries], requests_from_store(self.services.store, live)
+                )
+        text = f"**Drift** of {model}: {report.line()}."
+        if report.drifted:
+            text += (
+                f"\n\n⚠ **The model has drifted**: {'; '.join(report.reasons())}. Press *Re-fit all active "
+                "edits* to replace its deltas by one delta fitted from the graph in one batch."
+            )
+        return text
+
+    def refit(self, model: str, method: str, stats_tokens: int) -> str:
+        """Every applied delta of ``model`` replaced by one delta fitted from all active edits together."""
+        from editors.requests import requests_from_store
+
+        if method not in ("memit", "projected"):
+            raise InputError("re-fitting makes one batch delta: choose memit or projected")
+        with self.lock:
+            editor = self.editor(model, stats_tokens)
+            requests = requests_from_store(self.services.store)
+            with editor.patcher.applied_suspended():
+                delta = editor.compute(requests, method)
+            old = [a for a in self.applied if a.model == model]
+            for entry in old:
+                editor.revert(entry.delta)
+                self.applied.remove(entry)
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            key = f"{stamp}-refit-{method}"
+            path = delta.save(self.services.settings.deltas_dir / f"{key}.safetensors")
+            editor.apply(delta)
+            self.applied.append(AppliedDelta(key, model, path, delta))
+        return f"Re-fitted {len(requests)} active edit(s) with {method.upper()} in one delta, replacing {len(old)}."
 
     def status(self) -> str:
         if not self.applied:
@@ -172,6 +220,10 @@ def build_model_tab(services: Services) -> dict[str, Any]:
         applied = gr.Dropdown(choices=[], label="Applied delta", allow_custom_value=True, scale=3)
         revert_btn = gr.Button("Revert", variant="stop", scale=1)
         revert_all_btn = gr.Button("Revert all", scale=1)
+    with gr.Row():
+        drift_btn = gr.Button("Measure drift", scale=1, elem_id="model-drift-btn")
+        refit_btn = gr.Button("Re-fit all active edits", scale=1, elem_id="model-refit-btn")
+    drift = gr.Markdown("", elem_id="model-drift")
     with gr.Accordion("Compare any prompt", open=False):
         with gr.Row():
             prompt = gr.Textbox(label="Prompt (the model continues it)", scale=4, elem_id="model-prompt")
@@ -211,6 +263,20 @@ def build_model_tab(services: Services) -> dict[str, Any]:
         return session.status(), applied_update()
 
     @guarded
+    def measure(name: str) -> str:
+        return session.drift(name.strip())
+
+    @guarded
+    def refit(
+        name: str, how: str, stats: float | None, progress: gr.Progress = gr.Progress(track_tqdm=True)
+    ) -> tuple[str, str, Any]:
+        progress(0.0, desc=f"re-fitting every active edit into {name}")
+        done = session.refit(
+            name.strip(), how if how in ("memit", "projected") else "memit", int(stats or 10_000)
+        )
+        return done, session.status(), applied_update()
+
+    @guarded
     def compare(name: str, text: str) -> tuple[str, str]:
         if not (text or "").strip():
             raise InputError("type a prompt first")
@@ -226,6 +292,10 @@ def build_model_tab(services: Services) -> dict[str, Any]:
     )
     revert_btn.click(revert, [applied], [status, applied], api_name="revert", concurrency_id="model")
     revert_all_btn.click(revert_all, None, [status, applied], api_name="revert_all", concurrency_id="model")
+    drift_btn.click(measure, [model], [drift], api_name="drift", concurrency_id="model")
+    refit_btn.click(
+        refit, [model, method, tokens], [drift, status, applied], api_name="refit", concurrency_id="model"
+    )
     compare_btn.click(compare, [model, prompt], [before, after], api_name="compare", concurrency_id="model")
 
     def refreshed() -> tuple[Any, str]:
