@@ -65,13 +65,13 @@ def build_type_fact_panel(services: Services) -> Any:
         outcome_md = gr.Markdown(elem_id="fact-outcome")
 
     @guarded
-    def preview(sentence: str) -> tuple[str, str]:
+    def read_typed_fact(sentence: str) -> tuple[str, str]:
         proposals, unread = propose(services.text_reader(), sentence or "", services.labels())
         ticked = ", ".join(str(p.number) for p in proposals if p.high_confidence)
         return _render(services, proposals, unread), ticked
 
     @guarded
-    def accept(sentence: str, numbers: str | None, who: str, why: str) -> tuple[str, str]:
+    def accept_typed_facts(sentence: str, numbers: str | None, who: str, why: str) -> tuple[str, str]:
         parts = [n.strip() for n in re.split(r"[,\s]+", numbers or "") if n.strip()]
         if any(not n.isdigit() for n in parts):
             raise InputError("give the numbers of the candidates to commit, e.g. 1, 3")
@@ -95,14 +95,16 @@ def build_type_fact_panel(services: Services) -> Any:
             lines += [f"- supersedes {md_text(services.label(f.object))}" for f in outcome.removed]
         return "\n".join(lines), ""
 
-    def reject() -> tuple[str, str, str]:
+    def reject_typed_facts() -> tuple[str, str, str]:
         return "Rejected; nothing was written.", "", ""
 
-    read_btn.click(preview, [text], [candidates_md, chosen], api_name="add_text_preview")
-    text.submit(preview, [text], [candidates_md, chosen], api_visibility="private")
-    reject_btn.click(reject, None, [outcome_md, candidates_md, chosen], api_visibility="private")
+    # Function names are unique in the app: an event without an api_name takes its function's name,
+    # and Gradio renames a later event whose name is taken (the Curate tab's own /preview).
+    read_btn.click(read_typed_fact, [text], [candidates_md, chosen], api_name="add_text_preview")
+    text.submit(read_typed_fact, [text], [candidates_md, chosen], api_visibility="private")
+    reject_btn.click(reject_typed_facts, None, [outcome_md, candidates_md, chosen], api_visibility="private")
     return accept_btn.click(
-        accept,
+        accept_typed_facts,
         [text, chosen, author, note],
         [outcome_md, chosen],
         api_name="add_text_commit",
