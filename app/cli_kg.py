@@ -323,6 +323,10 @@ def add_text(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per candidate per line.")] = False,
     author: Annotated[str, typer.Option(help="Who makes the edits.")] = "cli",
     note: Annotated[str, typer.Option(help="Why the edits are made.")] = "",
+    lm: Annotated[
+        bool,
+        typer.Option("--lm", help="Let the language model guess the fact of a sentence nothing else reads (marked, low confidence)."),
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Turn plain-text facts into candidate triples, preview each, and commit the ones you accept."""
@@ -342,7 +346,12 @@ def add_text(
         raise InputError("give the text to read, e.g. kgedit kg add-text \"The capital of Chile is Valparaíso\"")
     settings, facts = open_store(store, read_only=dry_run)
     try:
-        proposals, unread = propose(text_reader(settings, facts), text)
+        model = None
+        if lm:
+            from editors.lm import load_lm
+
+            model = load_lm(settings.lm, cache_dir=settings.cache_dir, device=settings.device)
+        proposals, unread = propose(text_reader(settings, facts), text, lm=model)
         wanted = set(pick or ())
         unknown = sorted(wanted - {p.number for p in proposals})
         if unknown:
@@ -389,6 +398,8 @@ def add_text(
 def _print_proposal(proposal: Proposal, facts: FactStore) -> None:
     c, preview = proposal.candidate, proposal.preview
     level = "high" if proposal.high_confidence else "LOW"
+    if c.method != "relation-model":
+        level += f", guessed by the {c.method}"
     new = " (new entity)" if c.new_object else ""
     console.print(
         f"[{proposal.number}] {plain(c.subject_label)} · {plain(c.relation_label)} → {plain(c.object_label)}{new}"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.cli_kg import new_entity_id
 from app.config import Settings
+from app.text_lm import Generator, lm_candidates
 from kg.errors import InputError
 from kg.records import EditOutcome, EditRequest, Entity
 from kg.store import FactStore, ImportBundle
@@ -83,10 +84,17 @@ def text_reader(settings: Settings, store: FactStore) -> FactTextReader:
     return FactTextReader(store, embedder, cache_dir=settings.cache_dir)
 
 
-def propose(reader: FactTextReader, text: str, labels: dict[str, str] | None = None) -> tuple[list[Proposal], list[str]]:
+def propose(
+    reader: FactTextReader,
+    text: str,
+    labels: dict[str, str] | None = None,
+    lm: Generator | None = None,
+) -> tuple[list[Proposal], list[str]]:
     """Candidates of ``text`` with their previews, and the clauses nothing was found in.
 
-    Raises :class:`InputError` when the text is empty or states no fact kgedit can read.
+    With ``lm``, each clause the relation model could not read gets the language model's guess,
+    marked as such and below the commit threshold. Raises :class:`InputError` when the text is
+    empty or states no fact kgedit can read.
     """
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"the text is empty: type a fact, e.g. '{EXAMPLE}'")
@@ -98,7 +106,10 @@ def propose(reader: FactTextReader, text: str, labels: dict[str, str] | None = N
     proposals: list[Proposal] = []
     new_ids: dict[str, str] = {}
     taken: set[str] = set()
-    for number, candidate in enumerate(reading.candidates, start=1):
+    guessed = lm_candidates(lm, reader, reading.unread) if lm is not None and reading.unread else []
+    still_unread = [u for u in reading.unread if not any(g.clause == u.clause for g in guessed)]
+    ordered = sorted([*reading.candidates, *guessed], key=lambda c: c.clause.start)
+    for number, candidate in enumerate(ordered, start=1):
         relation = store.require_relation(candidate.relation)
         if candidate.new_object:
             key = candidate.object_label.casefold()
@@ -117,14 +128,14 @@ def propose(reader: FactTextReader, text: str, labels: dict[str, str] | None = N
         )
         proposals.append(Proposal(number, candidate, object_id, preview))
     if not proposals:
-        unread = "; ".join(f"'{clause}'" for clause, _ in reading.unread[:3])
+        unread = "; ".join(f"'{u.clause.text}'" for u in still_unread[:3])
         raise InputError(
             "no fact found in the text"
             + (f" ({unread})" if unread else "")
             + f": name an entity the graph knows and what is true of it, e.g. '{EXAMPLE}', "
             "or add it field by field with 'kgedit kg add SUBJECT RELATION OBJECT'"
         )
-    return proposals, [clause for clause, _ in reading.unread]
+    return proposals, [u.clause.text for u in still_unread]
 
 
 class _StoreLabels(dict[str, str]):

@@ -88,12 +88,22 @@ class CandidateTriple:
         return self.confidence >= HIGH_CONFIDENCE
 
 
+@dataclass(frozen=True)
+class Unread:
+    """A clause no candidate came from, with its sentence (a language model may still try it)."""
+
+    clause: TextSpan
+    sentence: str
+    form: str
+    reason: str
+
+
 @dataclass
 class TextReading:
     """What a text gave: candidates in text order, and the clauses that gave none (with why)."""
 
     candidates: list[CandidateTriple] = field(default_factory=list)
-    unread: list[tuple[str, str]] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -149,7 +159,7 @@ class FactTextReader:
         check_text(text, "text")
         reading = TextReading()
         mentions = self._mentions(text)
-        frames: list[tuple[Piece, list[_Frame]]] = []
+        frames: list[tuple[Piece, Sentence, list[_Frame]]] = []
         starts: set[int] = set()  # indexes into ``frames`` where a sentence starts
         for sentence in sentences(text, [(m.start, m.end) for m in mentions]):
             body = sentence.body
@@ -166,19 +176,26 @@ class FactTextReader:
             starts.add(len(frames))
             for clause in clauses(body, [(g.start, g.end) for g in groups], cut):
                 inside = [g for g in groups if g.start >= clause.start and g.end <= clause.end]
-                frames.append((clause, self._frames(text, sentence, clause, inside)))
+                frames.append((clause, sentence, self._frames(text, sentence, clause, inside)))
         if not frames:
             raise InputError("the text holds no sentence: type a fact such as 'The capital of Chile is Valparaíso'")
-        flat = [f for _, clause_frames in frames for f in clause_frames]
+        flat = [f for _, _, clause_frames in frames for f in clause_frames]
         guesses = dict(zip(map(id, flat), self.model.guesses([f.residual for f in flat]), strict=True))
         previous: CandidateTriple | None = None
-        for n, (clause, clause_frames) in enumerate(frames):
+        for n, (clause, sentence, clause_frames) in enumerate(frames):
             if n in starts:
                 previous = None  # a pronoun or a bare list item refers back within its sentence only
             scored = [c for f in clause_frames for c in self._score(f, guesses[id(f)], text, previous)]
             scored.sort(key=lambda c: -c.confidence)
             if not scored or scored[0].confidence < MIN_CONFIDENCE:
-                reading.unread.append((clause.text, "no known entity with a fact the graph's relations can state"))
+                reading.unread.append(
+                    Unread(
+                        TextSpan(clause.start, clause.end, clause.text),
+                        sentence.text,
+                        sentence.form,
+                        "no known entity with a fact the graph's relations can state",
+                    )
+                )
                 continue
             reading.candidates.append(scored[0])
             previous = scored[0]

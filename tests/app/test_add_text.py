@@ -177,3 +177,33 @@ def test_nothing_found_is_one_clear_error(home: Path) -> None:
     result = CliRunner().invoke(app, ["kg", "add-text", "hello there"])
     assert result.exit_code != 0
     assert "no fact found" in str(result.exception)
+
+
+class _FakeLM:
+    """Stands in for the causal LM: answers every prompt with one fixed line."""
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+        self.prompts: list[str] = []
+
+    def generate(self, prompt: str, max_new_tokens: int = 32, stop: object = ()) -> str:
+        self.prompts.append(prompt)
+        return self.answer
+
+
+def test_the_language_model_guesses_only_what_nothing_else_read_and_is_marked_low(reader: FactTextReader) -> None:
+    lm = _FakeLM(" Chile | capital | Valparaíso\n")
+    text = "Bhutan now pays in the Indian rupee. Word is the Chileans govern from Valparaíso these days"
+    proposals, unread = propose(reader, text, lm=lm)
+    assert len(lm.prompts) == 1 and "govern from" in lm.prompts[0]  # only the clause nothing read
+    first, guess = proposals
+    assert first.candidate.method == "relation-model" and first.high_confidence
+    assert guess.candidate.method == "language-model" and not guess.high_confidence
+    assert (guess.candidate.subject, guess.candidate.relation, guess.candidate.object_label) == (
+        "country:CHL", "P36", "Valparaíso")  # fmt: skip
+    assert guess.candidate.new_object and unread == []
+
+
+def test_a_language_model_answer_that_names_nothing_known_is_dropped(reader: FactTextReader) -> None:
+    with pytest.raises(InputError, match="no fact found"):
+        propose(reader, "the weather is lovely today", lm=_FakeLM("Weather | mood | lovely"))
