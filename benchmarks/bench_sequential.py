@@ -158,10 +158,10 @@ class Probe:
             cursor += 2 * count
         return out
 
-    def baseline(self, requests: list[WeightRequest]) -> float:
-        """Records the unedited model's neighbour preferences; returns its perplexity."""
+    def baseline(self, requests: list[WeightRequest]) -> None:
+        """Records the unedited model's neighbour preferences for edits not seen before (call it on
+        the unedited model: run_method lifts the deltas for it)."""
         self._before.update(self._preferences([r for r in requests if r.edit_id not in self._before]))
-        return self.perplexity()
 
     def efficacy_and_neighbourhood(self, requests: list[WeightRequest]) -> tuple[float, float]:
         after = self._preferences(requests)
@@ -205,6 +205,8 @@ def run_method(
             made += 1
             progress.update(1)
         chosen = latest_sample(stream.requests, made, sample)
+        with editor.patcher.applied_suspended():
+            probe.baseline(chosen)
         efficacy, neighbourhood = probe.efficacy_and_neighbourhood(chosen)
         window = seconds[window_start:]
         write(
@@ -281,7 +283,6 @@ def main() -> None:
     lm = load_lm(args.model, cache_dir=args.cache, device=args.device)
     probe = Probe(lm, stream, held_out_text())
     points = checkpoints(len(stream.requests), args.every)
-    needed = {r.edit_id: r for p in points for r in latest_sample(stream.requests, p, args.sample)}
     rows: list[dict[str, object]] = []
     csv_path, png_path = args.out / "sequential.csv", args.out / "sequential.png"
 
@@ -299,16 +300,17 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
         flush=True,
     )
-    perplexity = probe.baseline(list(needed.values()))
-    efficacy, neighbourhood = probe.efficacy_and_neighbourhood(list(needed.values()))
+    first = latest_sample(stream.requests, points[0], args.sample)
+    probe.baseline(first)
+    efficacy, neighbourhood = probe.efficacy_and_neighbourhood(first)
     write(
         {
             "method": "unedited",
             "edits": 0,
             "efficacy": round(efficacy, 4),  # the new object already winning before any edit
             "neighbourhood": round(neighbourhood, 4),
-            "perplexity": round(perplexity, 3),
-            "evaluated": len(needed),
+            "perplexity": round(probe.perplexity(), 3),
+            "evaluated": len(first),
             "seconds_per_edit": 0.0,
         }
     )
