@@ -167,3 +167,21 @@ def test_sequential_edits_accumulate_on_the_edited_matrix(lm: LanguageModel, tmp
     editor.revert(deltas[1])
     assert [d.method for d in editor.patcher.applied_deltas] == ["rome", "projected"]
     editor.revert_all()
+
+
+@pytest.mark.parametrize("previous", [0, 5, 60])  # rank below d (Woodbury) and above it (direct solve)
+def test_projected_solve_is_the_constrained_optimum_in_the_null_space(previous: int) -> None:
+    from editors.projected import projected_solve
+
+    torch.manual_seed(0)
+    d = 40
+    basis, _ = torch.linalg.qr(torch.randn(d, d, dtype=torch.float64))
+    projection = basis[:, :15] @ basis[:, :15].T
+    keys, earlier = torch.randn(3, d), torch.randn(previous, d)
+    right = projected_solve(keys, earlier, projection, 0.1)
+    both = torch.cat([keys, earlier]).double().T
+    direct = torch.linalg.solve(
+        projection @ both @ both.T + 0.1 * torch.eye(d, dtype=torch.float64), projection @ keys.double().T
+    )
+    assert torch.allclose(right, direct, atol=1e-10)
+    assert torch.allclose(projection @ right, right, atol=1e-10)  # every column in the null space
