@@ -135,6 +135,23 @@ def write_easyedit_stats(
     return path
 
 
+def _row(scores: list[Any], wall: list[float], cpu: list[float], failure: str) -> dict[str, Any]:
+    from editors.weight_eval import summarise
+
+    row: dict[str, Any] = {"edits": len(scores), "failure": failure}
+    if scores:
+        summary = summarise(scores)
+        row.update(
+            efficacy=summary.efficacy,
+            paraphrase=summary.paraphrase,
+            neighbourhood=summary.neighbourhood,
+            median_s=statistics.median(wall),
+            median_cpu_s=statistics.median(cpu),
+            total_s=sum(wall),
+        )
+    return row
+
+
 def inside(args: argparse.Namespace) -> None:
     import torch
 
@@ -143,7 +160,7 @@ def inside(args: argparse.Namespace) -> None:
     from editors.lm import load_lm
     from editors.requests import requests_from_store
     from editors.rome import RomeHyperParams
-    from editors.weight_eval import EditEvaluator, EditScore, neighbours_from_store, summarise
+    from editors.weight_eval import EditEvaluator, EditScore, neighbours_from_store
     from editors.weights import StatsSettings, WeightEditor
 
     torch.set_num_threads(args.threads)
@@ -192,6 +209,7 @@ def inside(args: argparse.Namespace) -> None:
     )
     model.config._name_or_path = model_name  # the folder name its statistics path is built from
     results: dict[str, dict[str, Any]] = {}
+    runs: dict[str, tuple[list[EditScore], list[float], list[float]]] = {}
     for system in args.order.split(","):
         scores: list[EditScore] = []
         wall: list[float] = []
@@ -234,19 +252,15 @@ def inside(args: argparse.Namespace) -> None:
                 failure = "".join(traceback.format_exception(exc)[-6:])
                 break
             print(f"{system} {request.edit_id}: {wall[-1]:.1f} s", file=sys.stderr, flush=True)
-        row: dict[str, Any] = {"edits": len(scores), "failure": failure}
-        if scores:
-            summary = summarise(scores)
-            row.update(
-                efficacy=summary.efficacy,
-                paraphrase=summary.paraphrase,
-                neighbourhood=summary.neighbourhood,
-                median_s=statistics.median(wall),
-                median_cpu_s=statistics.median(cpu),
-                total_s=sum(wall),
-            )
-        results[system] = row
-        print(system, json.dumps(row), flush=True)
+            if sum(wall) > args.budget_s:
+                break
+        results[system] = _row(scores, wall, cpu, failure)
+        runs[system] = (scores, wall, cpu)
+        print(system, json.dumps(results[system]), flush=True)
+    done = min(len(r[0]) for r in runs.values())
+    if len(runs) > 1 and any(len(r[0]) > done for r in runs.values()):
+        for system, (scores, wall, cpu) in runs.items():  # both on exactly the same edits
+            results[f"{system}_first_{done}"] = _row(scores[:done], wall[:done], cpu[:done], "")
     results["setup"] = {
         "threads": torch.get_num_threads(),
         "layer": layer,
@@ -254,8 +268,14 @@ def inside(args: argparse.Namespace) -> None:
         "stats_file": str(stats_path),
         "load_average": os.getloadavg()[0],
     }
-    if all(results.get(s, {}).get("median_s") for s in ("kgedit", "easyedit")):
-        results["speedup_median"] = {"value": results["easyedit"]["median_s"] / results["kgedit"]["median_s"]}
+    same = [k for k in results if k.startswith("kgedit_first_")]
+    ours = results[same[0]] if same else results.get("kgedit", {})
+    theirs = results.get(same[0].replace("kgedit", "easyedit"), {}) if same else results.get("easyedit", {})
+    if ours.get("median_s") and theirs.get("median_s"):
+        results["speedup"] = {
+            "median_wall": theirs["median_s"] / ours["median_s"],
+            "median_cpu": theirs["median_cpu_s"] / ours["median_cpu_s"],
+        }
     print(json.dumps(results, indent=1))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
@@ -272,6 +292,13 @@ def main() -> None:
     parser.add_argument("--stats-tokens", type=int, default=10_000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--order", default="kgedit,easyedit")
+    parser.add_argument(
+        "--budget-s",
+        type=float,
+        default=float("inf"),
+        help="stop a system after this many seconds of editing; the table then also compares both "
+        "on the edits both made",
+    )
     parser.add_argument(
         "--cache", type=Path, default=Path(os.environ.get("KGEDIT_HOME", "~/.kgedit")).expanduser() / "cache"
     )

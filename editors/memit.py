@@ -2,7 +2,7 @@
 
 Many facts at once, spread over several consecutive MLP layers. Each request gets a target z for
 the residual stream after the last edited layer, at the subject's last token (h + δ, δ found as in
-ROME, :mod:`editors.locate`). Then, layer by layer from the first, the remaining gap z - h is split
+ROME, :mod:`editors.values`). Then, layer by layer from the first, the remaining gap z - h is split
 evenly over the layers still to edit, and each layer solves the batch least squares of the paper
 (eq. 14):
 

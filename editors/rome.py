@@ -2,7 +2,7 @@
 
 One fact is one rank-one change of one MLP output matrix W: with k* the subject's key (averaged
 over prefixed prompts) and δ the change of that MLP's output that makes the model say the new
-object (see :mod:`editors.locate`), the update that changes W k* by exactly δ while disturbing the
+object (see :mod:`editors.values`), the update that changes W k* by exactly δ while disturbing the
 keys the model usually sees as little as possible (the constrained least squares of the paper,
 eq. 2) is
 
