@@ -109,7 +109,14 @@ def propose(
     guessed = lm_candidates(lm, reader, reading.unread) if lm is not None and reading.unread else []
     still_unread = [u for u in reading.unread if not any(g.clause == u.clause for g in guessed)]
     ordered = sorted([*reading.candidates, *guessed], key=lambda c: c.clause.start)
-    for number, candidate in enumerate(ordered, start=1):
+    seen: set[tuple[str, str, str]] = set()
+    unique = []
+    for candidate in ordered:  # a fact stated twice in a paragraph is one candidate
+        triple = (candidate.subject, candidate.relation, candidate.object or "+" + candidate.object_label.casefold())
+        if triple not in seen:
+            seen.add(triple)
+            unique.append(candidate)
+    for number, candidate in enumerate(unique, start=1):
         relation = store.require_relation(candidate.relation)
         if candidate.new_object:
             key = candidate.object_label.casefold()

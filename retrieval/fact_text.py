@@ -125,6 +125,7 @@ class _Frame:
     new_span: TextSpan | None
     residual: str
     negated: tuple[_Group, ...] = ()
+    pronoun: bool = False  # the subject is a pronoun ("its currency ..."), which may point past its sentence
 
 
 class FactTextReader:
@@ -182,10 +183,15 @@ class FactTextReader:
         flat = [f for _, _, clause_frames in frames for f in clause_frames]
         guesses = dict(zip(map(id, flat), self.model.guesses([f.residual for f in flat]), strict=True))
         previous: CandidateTriple | None = None
+        last: CandidateTriple | None = None  # across sentences, for "... the Indian rupee. It also ..."
         for n, (clause, sentence, clause_frames) in enumerate(frames):
             if n in starts:
-                previous = None  # a pronoun or a bare list item refers back within its sentence only
-            scored = [c for f in clause_frames for c in self._score(f, guesses[id(f)], text, previous)]
+                previous = None  # a bare list item or a clause without a subject refers back within its sentence
+            scored = [
+                c
+                for f in clause_frames
+                for c in self._score(f, guesses[id(f)], text, (previous or last) if f.pronoun else previous)
+            ]
             scored.sort(key=lambda c: -c.confidence)
             if not scored or scored[0].confidence < MIN_CONFIDENCE:
                 reading.unread.append(
@@ -198,7 +204,7 @@ class FactTextReader:
                 )
                 continue
             reading.candidates.append(scored[0])
-            previous = scored[0]
+            previous = last = scored[0]
         return reading
 
     # ----- names -------------------------------------------------------------------------------
@@ -322,11 +328,11 @@ class FactTextReader:
             slot = f"{FIRST}'s" if word in ("its", "their", "his", "her") else FIRST
             for group in live:
                 residual = _residual(text, clause, [(start, end, slot), (group.start, group.end, SECOND)], negated)
-                frames.append(_Frame(clause, sentence, None, group, None, residual, lost))
+                frames.append(_Frame(clause, sentence, None, group, None, residual, lost, pronoun=True))
             for span in self._new_spans(text, clause, groups):
                 if span.start > end:
                     residual = _residual(text, clause, [(start, end, slot), (span.start, span.end, SECOND)], negated)
-                    frames.append(_Frame(clause, sentence, None, None, span, residual, lost))
+                    frames.append(_Frame(clause, sentence, None, None, span, residual, lost, pronoun=True))
         if len(live) == 1 and not frames:
             only = live[0]
             rest = clause.text[: only.start - clause.start] + " " + clause.text[only.end - clause.start :]

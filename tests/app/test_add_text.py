@@ -207,3 +207,16 @@ def test_the_language_model_guesses_only_what_nothing_else_read_and_is_marked_lo
 def test_a_language_model_answer_that_names_nothing_known_is_dropped(reader: FactTextReader) -> None:
     with pytest.raises(InputError, match="no fact found"):
         propose(reader, "the weather is lovely today", lm=_FakeLM("Weather | mood | lovely"))
+
+
+def test_a_pronoun_refers_to_the_previous_sentences_subject(reader: FactTextReader) -> None:
+    found = reader.read("Bhutan now pays in the Indian rupee. Its capital is Paro.").candidates
+    assert [(c.subject, c.relation, c.object_label) for c in found] == [
+        ("country:BTN", "P38", "Indian Rupee"),
+        ("country:BTN", "P36", "Paro"),
+    ]
+
+
+def test_a_fact_stated_twice_is_one_candidate(reader: FactTextReader) -> None:
+    proposals, _ = propose(reader, "Bhutan now pays in the Indian rupee. bhutan now pays in the indian rupee")
+    assert len(proposals) == 1
