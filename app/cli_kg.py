@@ -344,6 +344,8 @@ def add_text(
             raise InputError(f"cannot read {file}: {exc}") from exc
     if text is None:
         raise InputError("give the text to read, e.g. kgedit kg add-text \"The capital of Chile is Valparaíso\"")
+    if as_json and not (dry_run or yes or pick):
+        raise InputError("--json cannot ask which candidates to commit: add --dry-run, --yes or --pick N")
     settings, facts = open_store(store, read_only=dry_run)
     try:
         model = None

@@ -220,3 +220,14 @@ def test_a_pronoun_refers_to_the_previous_sentences_subject(reader: FactTextRead
 def test_a_fact_stated_twice_is_one_candidate(reader: FactTextReader) -> None:
     proposals, _ = propose(reader, "Bhutan now pays in the Indian rupee. bhutan now pays in the indian rupee")
     assert len(proposals) == 1
+
+
+def test_yes_skips_a_low_confidence_candidate_and_pick_commits_it(home: Path) -> None:
+    sentence = "Brunei has switched to the Harrowgate"
+    skipped = kgedit("kg", "add-text", sentence, "--yes")
+    assert "skipped: low confidence" in skipped.output and edits_in(home) == []
+    picked = kgedit("kg", "add-text", sentence, "--pick", "1", "--json")
+    assert picked.exit_code == 0, picked.output
+    (row,) = [json.loads(line) for line in picked.output.splitlines()]
+    assert row["edit"] == "E1" and row["new_object"] is True and row["high_confidence"] is False
+    assert [e.id for e in edits_in(home)] == ["E1"]
