@@ -113,12 +113,38 @@ def training_residuals(relations: Iterable[Relation], paraphrases: dict[str, lis
     return found
 
 
+_ACTIVE_PAST = re.compile(r"^\{subject\} (\w{3,}ed)\b")
+
+
 def _variants(pattern: str) -> list[str]:
-    """A pattern as written, and the change it announces ("is" -> "is now")."""
+    """A pattern as written, the change it announces ("is" -> "is now"), and an active verb in the
+    tenses news and notes use ("moved" -> "moves", "has moved")."""
     found = [pattern]
     if " is " in pattern and " is now " not in pattern:
         found.append(pattern.replace(" is ", " is now ", 1))
+    verb = _ACTIVE_PAST.match(pattern)
+    if verb:
+        past = verb.group(1)
+        rest = pattern[verb.end() :]
+        found.append(f"{{subject}} {_present(past)}{rest}")
+        found.append(f"{{subject}} has {past}{rest}")
     return found
+
+
+def _present(past: str) -> str:
+    """The third-person present of a regular past tense (moved -> moves, married -> marries); an
+    irregular verb gets a near miss, which the sentence embedding reads much like the real form."""
+    vowels = "aeiou"
+    if past.endswith("ied"):
+        return past[:-3] + "ies"
+    stem = past[:-2]
+    if stem.endswith(("ch", "sh", "ss", "x")):
+        return stem + "es"
+    if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in vowels + "ls":
+        return stem[:-1] + "s"  # transferred -> transfers
+    if len(stem) > 2 and stem[-1] not in vowels + "wy" and stem[-2] in vowels and stem[-3] not in vowels:
+        return stem + "es"  # one vowel, one consonant: the base ended in e (named -> names)
+    return stem + "s"
 
 
 def residual_of_pattern(pattern: str) -> tuple[str, bool]:
