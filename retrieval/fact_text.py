@@ -23,7 +23,7 @@ from kg.store import FactStore
 from retrieval.embedder import TextEncoder
 from retrieval.linker import ALIAS, FUZZY, LABEL, PARTIAL, EntityLinker, Mention
 from retrieval.normalize import ARTICLES, STOPWORDS, check_text, name_key, tokens
-from retrieval.relation_model import RelationModel
+from retrieval.relation_model import RelationGuess, RelationModel
 from retrieval.relation_patterns import FIRST, SECOND, normalise_residual
 from retrieval.role_profiles import RoleProfiles
 from retrieval.text_split import Piece, Sentence, clauses, sentences
@@ -345,14 +345,12 @@ class FactTextReader:
         return frames
 
     def _score(
-        self, frame: _Frame, guesses: Sequence[object], text: str, previous: CandidateTriple | None
+        self, frame: _Frame, guesses: Sequence[RelationGuess], text: str, previous: CandidateTriple | None
     ) -> list[CandidateTriple]:
-        from retrieval.relation_model import RelationGuess
-
         readings: dict[tuple[str, bool | None], float] = {}
         if frame.residual:
             for g in guesses:
-                if isinstance(g, RelationGuess) and g.relation is not None:
+                if g.relation is not None:
                     # a symmetric relation reads in word order (or with the known name as subject)
                     key = (g.relation, None if self.profiles.symmetric(g.relation) else g.subject_first)
                     readings[key] = readings.get(key, 0.0) + g.probability
