@@ -54,10 +54,10 @@ def lm_candidates(lm: Generator, reader: FactTextReader, unread: list[Unread]) -
 
 def _candidate(reader: FactTextReader, item: Unread, answer: str) -> CandidateTriple | None:
     parts = [p.strip(" .\"'") for p in answer.strip().split("|")]
-    if len(parts) != 3 or not all(parts):
+    if len(parts) < 3 or not all(parts):
         log.info("language model answer %r is not 'subject | relation | object'", answer)
         return None
-    subject_text, relation_text, object_text = parts
+    subject_text, relation_text, object_text = parts[0], " ".join(parts[1:-1]), parts[-1]  # a split relation joins
     subjects = reader.linker.link(subject_text, limit=1)
     if not subjects:
         return None
