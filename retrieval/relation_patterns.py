@@ -114,6 +114,8 @@ def training_residuals(relations: Iterable[Relation], paraphrases: dict[str, lis
 
 
 _ACTIVE_PAST = re.compile(r"^\{subject\} (\w{3,}ed)\b")
+_ACTIVE = re.compile(r"^\{subject\} (\w+)\b")
+_NOT_VERBS = frozenset({"is", "was", "has", "had", "and", "now", "-"})
 
 
 def _variants(pattern: str) -> list[str]:
@@ -123,11 +125,13 @@ def _variants(pattern: str) -> list[str]:
     if " is " in pattern and " is now " not in pattern:
         found.append(pattern.replace(" is ", " is now ", 1))
     verb = _ACTIVE_PAST.match(pattern)
+    active = _ACTIVE.match(pattern)
     if verb:
-        past = verb.group(1)
-        rest = pattern[verb.end() :]
-        found.append(f"{{subject}} {_present(past)}{rest}")
-        found.append(f"{{subject}} has {past}{rest}")
+        past, rest = verb.group(1), pattern[verb.end() :]
+        found += [f"{{subject}} {_present(past)}{rest}", f"{{subject}} has {past}{rest}"]
+        found.append(f"{{subject}} now {_present(past)}{rest}")
+    elif active and active.group(1).lower() not in _NOT_VERBS:
+        found.append("{subject} now " + pattern[len("{subject} ") :])  # "Tim Cook now works for Google"
     return found
 
 
