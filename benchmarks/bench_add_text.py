@@ -1,9 +1,10 @@
 """Score ``kgedit kg add-text``'s reading of curator sentences against gold triples.
 
-    .venv/bin/python benchmarks/bench_add_text.py [--set composed|handwritten|all] [--errors]
+    .venv/bin/python benchmarks/bench_add_text.py [--set composed|handwritten|heldout|all] [--errors]
 
 Sentences: ``add_text/composed.jsonl`` (composed over the demo and dev graphs with the benchmark's own
-patterns, see ``make_add_text_data.py``) and ``add_text/handwritten.jsonl`` (written by hand). Each gold
+patterns, see ``make_add_text_data.py``), ``add_text/handwritten.jsonl`` (written by hand) and
+``add_text/heldout.jsonl`` (written by hand after the reader was frozen, measured once). Each gold
 triple is matched with the candidate at its place in the text (or an exactly matching one). Exact means
 subject, relation and object all right; a new object is right when it is proposed as new with the gold
 label. "High-confidence wrong" counts gold triples whose candidate is wrong (or missing while another
@@ -34,7 +35,7 @@ from retrieval.relation_model import RelationModel  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "add_text"
 SYMMETRIC = {"P47", "P26", "P3373"}  # shares border with, spouse, sibling: true both ways round
-SETS = {"composed": ["composed.jsonl"], "handwritten": ["handwritten.jsonl"]}
+SETS = {"composed": ["composed.jsonl"], "handwritten": ["handwritten.jsonl"], "heldout": ["heldout.jsonl"]}
 
 
 def load(names: list[str]) -> list[dict[str, Any]]:
@@ -77,7 +78,7 @@ def align(golds: list[dict[str, Any]], candidates: list[CandidateTriple]) -> lis
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=["composed", "handwritten", "all"], default="all")
+    parser.add_argument("--set", choices=["composed", "handwritten", "heldout", "all"], default="all")
     parser.add_argument("--errors", action="store_true", help="print every sentence read wrong")
     parser.add_argument("--cache", type=Path, default=ROOT / "test-artifacts" / "add-text-cache")
     parser.add_argument(
@@ -130,7 +131,12 @@ def main() -> None:
                 )
                 want = f"({gold['subject']}, {gold['relation']}, {'+' + gold['object_label'] if gold['new_object'] else gold['object']})"
                 print(f"  WRONG [{row['source']}/{row['form']}] {row['text']!r}\n      want {want}\n      got  {got}")
-        for extra in candidates[len(golds) :]:
+        used = {id(c) for c in align(golds, candidates) if c is not None}
+        for extra in [c for c in candidates if id(c) not in used]:
+            if args.errors:
+                print(f"  EXTRA [{row['source']}/{row['form']}] {row['text']!r}\n      got  ({extra.subject}, "
+                      f"{extra.relation}, {'+' + extra.object_label if extra.new_object else extra.object}) "
+                      f"{extra.confidence:.2f}")  # fmt: skip
             for key in ("all", f"source:{row['source']}", f"form:{row['form']}", f"graph:{row['graph']}"):
                 counts[key]["extra"] += 1
                 counts[key]["high_wrong"] += extra.confidence >= HIGH_CONFIDENCE

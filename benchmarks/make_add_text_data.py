@@ -63,6 +63,8 @@ def compose(store: FactStore, graph: str, count: int, patterns: dict[str, list[s
     for fact in store.current_facts():
         if fact.relation in patterns:
             by_relation.setdefault(fact.relation, []).append((fact.subject, fact.object))
+    for pairs in by_relation.values():
+        pairs.sort()  # the store's iteration order is not fixed; the composed set must be
     relations = sorted(by_relation)
     label = {e.id: e.label for e in store.entities()}
     shared = {name for name, n in Counter(label.values()).items() if n > 1}  # homonyms: no gold to pick
@@ -139,6 +141,8 @@ def main() -> None:
         rows += compose(store, graph, PER_GRAPH[graph], patterns, rng)
     write(rows, HERE / "composed.jsonl")
     write(handwritten(graphs, HERE / "handwritten.tsv"), HERE / "handwritten.jsonl")
+    held_out = [r | {"form": "heldout", "source": "heldout"} for r in handwritten(graphs, HERE / "heldout.tsv")]
+    write(held_out, HERE / "heldout.jsonl")
 
 
 if __name__ == "__main__":
