@@ -51,7 +51,8 @@ _CUE = re.compile(
     re.IGNORECASE,
 )
 _NOT_A_NAME = STOPWORDS | ARTICLES | {"now", "new", "fix", "breaking", "update", "correction", "news", "also"}
-_LEADING_FUNCTION_WORDS = frozenset({"the", "a", "an", "its", "their", "it", "this", "that", "now", "new", "fix"})
+_LEADING_FUNCTION_WORDS = frozenset({"the", "a", "an", "its", "their", "it", "this", "that"})
+_LEADING_LOWER_WORDS = frozenset({"now", "new", "fix"})  # cut only in lower case: "New Delhi" keeps its "New"
 
 
 @dataclass(frozen=True)
@@ -471,7 +472,10 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
         end -= 1
     while True:
         word = re.match(r"(\w+)\s+", text[start:end])
-        if word and word.group(1).lower() in _LEADING_FUNCTION_WORDS:
+        if word and (
+            word.group(1).lower() in _LEADING_FUNCTION_WORDS
+            or (word.group(1) in _LEADING_LOWER_WORDS and word.group(1).islower())
+        ):
             start += word.end()
             continue
         return start, end

@@ -231,3 +231,8 @@ def test_yes_skips_a_low_confidence_candidate_and_pick_commits_it(home: Path) ->
     (row,) = [json.loads(line) for line in picked.output.splitlines()]
     assert row["edit"] == "E1" and row["new_object"] is True and row["high_confidence"] is False
     assert [e.id for e in edits_in(home)] == ["E1"]
+
+
+def test_a_new_name_keeps_its_capitalised_first_word(reader: FactTextReader) -> None:
+    (candidate,) = reader.read("news - Egypt moves its capital to the New Administrative Capital").candidates
+    assert (candidate.new_object, candidate.object_label) == (True, "New Administrative Capital")
