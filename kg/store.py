@@ -19,6 +19,8 @@ from kg import conflicts, editlog, schema
 from kg.backend import Quad, TripleStore, open_backend
 from kg.conflicts import Conflict
 from kg.errors import ConflictError, InputError
+from kg.preview import EditEffect
+from kg.preview import preview as preview_edit
 from kg.records import Edit, EditOutcome, EditRequest, EditStatus, Entity, Fact, Origin, Relation, StoreStats
 from kg.relation_inference import infer_relations
 from kg.vocab import (
@@ -296,6 +298,10 @@ class FactStore:
             tuple(self.edits_on(subject, relation)),
             tuple(f.object for f in self.objects(subject, relation)),
         )
+
+    def preview(self, request: EditRequest) -> EditEffect:
+        """What ``request`` would supersede and which active edits it would override; writes nothing."""
+        return preview_edit(self, request)
 
     def conflicts(self) -> list[Conflict]:
         by_key: dict[Key, list[Edit]] = {}
