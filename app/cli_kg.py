@@ -2,58 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from app.context import StoreOption, open_store
+from app.context import StoreOption, service_for
 from app.display import console, plain
+from app.service.curation import AddRequest, KgService
+from app.service.names import CloseNameError
 from kg.errors import InputError
-from kg.records import EditRequest, EditStatus, Entity
-from kg.store import FactStore, ImportBundle
 
 if TYPE_CHECKING:
-    from app.text_facts import Proposal
+    from app.service.text_facts import Proposal
 
 kg_app = typer.Typer(help="Add, retract, inspect, import and export facts.", no_args_is_help=True)
-
-
-def resolve_entity(store: FactStore, text: str, role: str) -> Entity:
-    """An entity by id, else by exact label or alias; ambiguity is an error, not a guess."""
-    if not text.strip():
-        raise InputError(f"the {role} is empty; give an entity id or label")
-    found = store.entity(text)
-    if found is not None:
-        return found
-    matches = store.find_entities(text)
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        options = ", ".join(f"{e.id} ({e.label})" for e in matches[:5])
-        raise InputError(f"the {role} {text!r} is ambiguous: {options}; use an id")
-    raise InputError(f"unknown {role} {text!r}: no entity has this id, label or alias")
-
-
-def resolve_relation(store: FactStore, text: str) -> str:
-    if store.relation(text) is not None:
-        return text
-    lowered = text.strip().lower()
-    for relation in store.relations():
-        if relation.label.lower() == lowered:
-            return relation.id
-    return store.require_relation(text).id
-
-
-def new_entity_id(store: FactStore, label: str) -> str:
-    base = re.sub(r"[^0-9A-Za-z]+", "_", label.strip())[:60].strip("_") or "entity"
-    ident, n = f"kg:{base}", 1
-    while store.has_entity(ident):
-        n += 1
-        ident = f"kg:{base}_{n}"
-    return ident
 
 
 @kg_app.command()
@@ -69,34 +33,26 @@ def add(
     author: Annotated[str, typer.Option(help="Who makes the edit.")] = "cli",
     note: Annotated[str, typer.Option(help="Why the edit is made.")] = "",
     strict: Annotated[bool, typer.Option(help="Refuse an edit that disagrees with an active edit.")] = False,
+    new: Annotated[
+        bool, typer.Option("--new", help="OBJECT is a new entity even though its name is close to an existing label.")
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Add or correct a fact: an edit record that supersedes the old object on functional relations."""
-    _, facts = open_store(store)
-    subject_entity = resolve_entity(facts, subject, "subject")
-    relation_id = resolve_relation(facts, relation)
-    new: list[Entity] = []
-    try:
-        object_id = resolve_entity(facts, obj, "object").id
-    except InputError:
-        if not obj.strip():
-            raise
-        object_id = new_entity_id(facts, obj)
-        new.append(Entity(object_id, obj.strip()))
-    replaced = tuple(resolve_entity(facts, r, "replaced object").id for r in replaces or [])
-    request = EditRequest(subject_entity.id, relation_id, object_id, replaced, author, note, "cli")
-    # A new object and the edit that uses it land in one transaction: no orphan entity on a crash.
-    report = facts.import_bundle(ImportBundle(entities=new, edits=[request]), strict=strict)
-    for entity in new:
-        console.print(f"created entity {plain(entity.id)} ({plain(entity.label)})")
-    outcome = report.edits[0]
-    edit = outcome.edit
-    console.print(f"{edit.id}: ({plain(edit.subject)}, {plain(edit.relation)}, {plain(edit.object)})", style="green")
-    for fact in outcome.removed:
-        console.print(f"  supersedes ({plain(fact.subject)}, {plain(fact.relation)}, {plain(fact.object)})")
-    for loser in outcome.superseded_edits:
-        console.print(f"  conflict resolved: newer edit {edit.id} wins over {loser}")
-    facts.close()
+    request = AddRequest(subject, relation, obj, tuple(replaces or ()), author, note, "cli", strict, new)
+    with service_for(store) as service:
+        try:
+            result = service.add(request)
+        except CloseNameError as exc:
+            raise InputError(f"{exc} (add --new to create it)") from exc
+        for entity in [result.created] if result.created else []:
+            console.print(f"created entity {plain(entity.id)} ({plain(entity.label)})")
+        edit = result.edit
+        console.print(f"{edit.id}: ({plain(edit.subject)}, {plain(edit.relation)}, {plain(edit.object)})", style="green")
+        for fact in result.outcome.removed:
+            console.print(f"  supersedes ({plain(fact.subject)}, {plain(fact.relation)}, {plain(fact.object)})")
+        for loser in result.outcome.superseded_edits:
+            console.print(f"  conflict resolved: newer edit {edit.id} wins over {loser}")
 
 
 @kg_app.command()
@@ -105,11 +61,11 @@ def retract(
     store: StoreOption = None,
 ) -> None:
     """Undo an edit: what it superseded comes back."""
-    _, facts = open_store(store)
-    edit = facts.retract(edit_id)
-    current = ", ".join(plain(f.object) for f in facts.objects(edit.subject, edit.relation)) or "nothing"
-    console.print(f"retracted {edit.id}; ({plain(edit.subject)}, {plain(edit.relation)}) is now: {current}")
-    facts.close()
+    with service_for(store) as service:
+        result = service.retract(edit_id)
+        edit = result.edit
+        current = ", ".join(plain(o) for o in result.current) or "nothing"
+        console.print(f"retracted {edit.id}; ({plain(edit.subject)}, {plain(edit.relation)}) is now: {current}")
 
 
 @kg_app.command()
@@ -117,26 +73,30 @@ def show(
     entity: Annotated[str, typer.Argument(help="Entity id, label or alias.")],
     store: StoreOption = None,
 ) -> None:
-    """An entity's label, aliases and current facts, each with its origin."""
-    _, facts = open_store(store, read_only=True)
-    found = resolve_entity(facts, entity, "entity")
+    """An entity's label, aliases and current facts, each with its origin; facts pointing to it too."""
+    with service_for(store, read_only=True) as service:
+        view = service.show(entity)
+    found = view.entity
     console.print(
         f"{plain(found.label)} ({plain(found.id)})"
         + (f" aliases: {', '.join(plain(a) for a in found.aliases)}" if found.aliases else ""),
         style="bold",
     )
     table = Table("relation", "object", "origin", "edit")
-    for fact in facts.facts_about(found.id):
-        relation = facts.relation(fact.relation)
-        target = facts.entity(fact.object)
+    for row in view.outgoing:
         table.add_row(
-            plain(relation.label if relation else fact.relation),
-            f"{plain(target.label if target else fact.object)} ({plain(fact.object)})",
-            fact.origin.value,
-            fact.edit_id or "",
-        )
+            plain(row.relation_label), f"{plain(row.other_label)} ({plain(row.other)})", row.fact.origin.value,
+            row.fact.edit_id or "",
+        )  # fmt: skip
     console.print(table)
-    facts.close()
+    if view.incoming:
+        incoming = Table("subject", "relation", "origin", "edit", title=f"incoming: facts pointing to {plain(found.label)}")
+        for row in view.incoming:
+            incoming.add_row(
+                f"{plain(row.other_label)} ({plain(row.other)})", plain(row.relation_label), row.fact.origin.value,
+                row.fact.edit_id or "",
+            )  # fmt: skip
+        console.print(incoming)
 
 
 @kg_app.command()
@@ -146,9 +106,8 @@ def history(
     store: StoreOption = None,
 ) -> None:
     """Every value a fact has had: base objects and each edit with its status."""
-    _, facts = open_store(store, read_only=True)
-    found = resolve_entity(facts, subject, "subject")
-    record = facts.history(found.id, resolve_relation(facts, relation))
+    with service_for(store, read_only=True) as service:
+        record = service.history(subject, relation).record
     console.print(f"base: {', '.join(plain(o) for o in record.base) or '(none)'}")
     table = Table("edit", "time", "author", "object", "replaces", "status", "note")
     for e in record.edits:
@@ -164,7 +123,6 @@ def history(
         )
     console.print(table)
     console.print(f"current: {', '.join(plain(o) for o in record.current) or '(none)'}")
-    facts.close()
 
 
 @kg_app.command()
@@ -175,25 +133,21 @@ def edits(
     store: StoreOption = None,
 ) -> None:
     """The edit log, oldest first."""
-    _, facts = open_store(store, read_only=True)
-    try:
-        wanted = EditStatus(status) if status else None
-    except ValueError as exc:
-        raise InputError(f"unknown status {status!r}; use active, retracted or superseded") from exc
+    with service_for(store, read_only=True) as service:
+        log = service.edit_log(status)
     table = Table("edit", "subject", "relation", "object", "status", "author", "source")
-    for e in facts.edits(wanted):
+    for e in log:
         table.add_row(
             e.id, plain(e.subject), plain(e.relation), plain(e.object), e.status.value, plain(e.author), plain(e.source)
         )
     console.print(table)
-    facts.close()
 
 
 @kg_app.command()
 def conflicts(store: StoreOption = None) -> None:
     """Functional facts on which edits disagreed, and how the newer-edit-wins rule resolved them."""
-    _, facts = open_store(store, read_only=True)
-    found = facts.conflicts()
+    with service_for(store, read_only=True) as service:
+        found = service.conflicts()
     if not found:
         console.print("no conflicts")
     for c in found:
@@ -201,18 +155,16 @@ def conflicts(store: StoreOption = None) -> None:
             f"({plain(c.subject)}, {plain(c.relation)}): objects {', '.join(plain(o) for o in c.objects)}; "
             f"{plain(c.resolution, 400)}"
         )
-    facts.close()
 
 
 @kg_app.command()
 def stats(store: StoreOption = None) -> None:
     """Counts of entities, relations, facts and edits."""
-    settings, facts = open_store(store, read_only=True)
-    s = facts.stats()
-    console.print(f"store: {plain(settings.store_url, 400)}")
+    with service_for(store, read_only=True) as service:
+        s = service.stats()
+        console.print(f"store: {plain(service.settings.store_url, 400)}")
     console.print(f"entities: {s.entities}\nrelations: {s.relations}\nbase facts: {s.base_facts}")
     console.print(f"current facts: {s.current_facts}\nedits: {s.edits or 'none'}")
-    facts.close()
 
 
 @kg_app.command("import")
@@ -232,14 +184,11 @@ def import_(
     store: StoreOption = None,
 ) -> None:
     """Import a file whole or not at all."""
-    from kg.io import import_file
-
-    _, facts = open_store(store)
-    with console.status(f"importing {plain(path.name)}"):
-        report = import_file(facts, path, fmt, strict)
+    with service_for(store) as service, console.status(f"importing {plain(path.name)}"):
+        report = service.import_file(path, fmt, strict)
     console.print(
         f"imported {report.entities} entities, {report.relations} relations, {report.facts} facts, "
-        f"{len(report.edits)} edits from {plain(path, 400)}"
+        f"{report.edit_count} edits from {plain(path, 400)}"
     )
     for notice in report.notices():
         console.print(f"note: {plain(notice, 600)}", style="yellow")
@@ -248,7 +197,6 @@ def import_(
             f"inferred the metadata of {len(report.inferred)} relation(s) without any "
             "(list them with 'kgedit kg relations'; import a relations file to override)"
         )
-    facts.close()
 
 
 @kg_app.command()
@@ -264,25 +212,19 @@ def export(
     store: StoreOption = None,
 ) -> None:
     """Export the current graph, a full backup, or the edit log."""
-    from kg.io import export_file
-
-    _, facts = open_store(store, read_only=True)
-    count = export_file(facts, path, fmt)
+    with service_for(store, read_only=True) as service:
+        count = service.export_file(path, fmt)
     console.print(f"wrote {count} records to {plain(path, 400)}")
-    facts.close()
 
 
 @kg_app.command()
 def demo(store: StoreOption = None) -> None:
     """Load the demo graph of countries (capitals, currencies, languages, borders) if the store is empty."""
-    from kg.demo import load_demo
-
-    _, facts = open_store(store)
-    added = load_demo(facts)
+    with service_for(store) as service:
+        added = service.load_demo()
     console.print(
         f"demo graph: {added} facts added" if added else "store is not empty; demo graph not loaded"
     )
-    facts.close()
 
 
 @kg_app.command("relations")
@@ -291,11 +233,10 @@ def relations_(
     store: StoreOption = None,
 ) -> None:
     """Relations with their labels, question templates and functional flags; inferred ones are marked."""
-    _, facts = open_store(store, read_only=True)
+    with service_for(store, read_only=True) as service:
+        found = service.relations(inferred_only=inferred)
     table = Table("relation", "label", "functional", "question", "origin")
-    for relation in facts.relations():
-        if inferred and not relation.inferred:
-            continue
+    for relation in found:
         table.add_row(
             plain(relation.id),
             plain(relation.label),
@@ -304,7 +245,6 @@ def relations_(
             "inferred" if relation.inferred else "given",
         )
     console.print(table)
-    facts.close()
 
 
 @kg_app.command("add-text")
@@ -333,8 +273,6 @@ def add_text(
     import json
     import sys
 
-    from app.text_facts import commit, propose, text_reader
-
     if file is not None and text is not None:
         raise InputError("give the text or --file, not both")
     if file is not None:
@@ -346,14 +284,14 @@ def add_text(
         raise InputError("give the text to read, e.g. kgedit kg add-text \"The capital of Chile is Valparaíso\"")
     if as_json and not (dry_run or yes or pick):
         raise InputError("--json cannot ask which candidates to commit: add --dry-run, --yes or --pick N")
-    settings, facts = open_store(store, read_only=dry_run)
-    try:
+    with service_for(store, read_only=dry_run) as service:
         model = None
         if lm:
             from editors.lm import load_lm
 
+            settings = service.settings
             model = load_lm(settings.lm, cache_dir=settings.cache_dir, device=settings.device)
-        proposals, unread = propose(text_reader(settings, facts), text, lm=model)
+        proposals, unread = service.propose_text(text, lm=model)
         wanted = set(pick or ())
         unknown = sorted(wanted - {p.number for p in proposals})
         if unknown:
@@ -364,7 +302,7 @@ def add_text(
                 console.print(json.dumps(proposal.as_json(), ensure_ascii=False))
                 continue
             if not as_json:
-                _print_proposal(proposal, facts)
+                _print_proposal(proposal, service)
             if dry_run:
                 continue
             if proposal.number in wanted or (yes and proposal.high_confidence):
@@ -382,22 +320,18 @@ def add_text(
             if not as_json:
                 console.print("dry run: nothing written")
             return
-        outcomes = commit(facts, chosen, wanted, author, "cli", note)
-        for proposal, outcome in zip(chosen, outcomes, strict=True):
-            if as_json:
-                console.print(json.dumps(proposal.as_json() | {"edit": outcome.edit.id}, ensure_ascii=False))
-            else:
-                edit = outcome.edit
-                console.print(
-                    f"{edit.id}: ({plain(edit.subject)}, {plain(edit.relation)}, {plain(edit.object)})", style="green"
-                )
-        if not outcomes and not as_json:
-            console.print("nothing committed")
-    finally:
-        facts.close()
+        committed = service.commit_text(text, wanted, author, "cli", note, chosen=chosen)
+    for proposal, outcome in committed:
+        if as_json:
+            console.print(json.dumps(proposal.as_json() | {"edit": outcome.edit.id}, ensure_ascii=False))
+        else:
+            edit = outcome.edit
+            console.print(f"{edit.id}: ({plain(edit.subject)}, {plain(edit.relation)}, {plain(edit.object)})", style="green")
+    if not committed and not as_json:
+        console.print("nothing committed")
 
 
-def _print_proposal(proposal: Proposal, facts: FactStore) -> None:
+def _print_proposal(proposal: Proposal, service: KgService) -> None:
     c, preview = proposal.candidate, proposal.preview
     level = "high" if proposal.high_confidence else "LOW"
     if c.method != "relation-model":
@@ -412,8 +346,7 @@ def _print_proposal(proposal: Proposal, facts: FactStore) -> None:
     console.print(f"  triple: ({plain(c.subject)}, {plain(c.relation)}, {plain(proposal.object_id)})")
 
     def name(ident: str) -> str:
-        found = facts.entity(ident)
-        return plain(found.label if found else ident)
+        return plain(service.label(ident))
 
     if preview.unchanged:
         console.print("  already true in the current view")

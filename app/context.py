@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.config import Settings, load_settings
 from kg.store import FactStore
+
+if TYPE_CHECKING:
+    from app.service.curation import KgService
 
 StoreOption = Annotated[
     str | None,
@@ -28,3 +33,15 @@ def open_store(store: str | None = None, read_only: bool = False) -> tuple[Setti
     settings = settings_for(store)
     settings.home.mkdir(parents=True, exist_ok=True)
     return settings, FactStore.open(settings.store_url, read_only)
+
+
+@contextmanager
+def service_for(store: str | None = None, read_only: bool = False) -> Iterator[KgService]:
+    """The operations layer over the store one command opened; the store is closed on the way out."""
+    from app.service.curation import KgService
+
+    settings, facts = open_store(store, read_only)
+    try:
+        yield KgService(settings, facts)
+    finally:
+        facts.close()

@@ -95,6 +95,13 @@ class ImportReport:
     edits: tuple[EditOutcome, ...]
     relabelled: tuple[Relabel, ...] = ()
     skipped: tuple[tuple[str, int], ...] = ()
+    inferred: tuple[str, ...] = ()  # ids of relations whose metadata this import inferred
+    restored_edits: int = 0  # edit records a full backup brought back (they are not re-applied)
+
+    @property
+    def edit_count(self) -> int:
+        """Edits this import wrote: applied ones, or those a restored backup held."""
+        return len(self.edits) + self.restored_edits
 
     def notices(self) -> list[str]:
         """What the user should hear beyond the counts: relabelled entities and what was left out."""
@@ -107,7 +114,6 @@ class ImportReport:
                 f"({shown}{more}); each old label is kept as an alias"
             )
         return found
-    inferred: tuple[str, ...] = ()  # ids of relations whose metadata this import inferred
 
 
 Listener = Callable[[ChangeSet], None]

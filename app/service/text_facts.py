@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from app.cli_kg import new_entity_id
 from app.config import Settings
-from app.text_lm import Generator, lm_candidates
+from app.service.impact import EditPreview, preview_edit
+from app.service.names import StoreLabels, new_entity_id
+from app.service.text_lm import Generator, lm_candidates
 from kg.errors import InputError
 from kg.records import EditOutcome, EditRequest, Entity
 from kg.store import FactStore, ImportBundle
 from retrieval.embedder import Embedder
 from retrieval.fact_text import HIGH_CONFIDENCE, CandidateTriple, FactTextReader
-
-if TYPE_CHECKING:
-    from app.ui.impact import EditPreview
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +96,9 @@ def propose(
     """
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"the text is empty: type a fact, e.g. '{EXAMPLE}'")
-    from app.ui.impact import preview_edit  # the Curate tab's preview; imported here, app.ui imports us
-
     store = reader.store
     reading = reader.read(text)
-    names = _StoreLabels(store, labels or {})
+    names = StoreLabels(store, labels or {})
     proposals: list[Proposal] = []
     new_ids: dict[str, str] = {}
     taken: set[str] = set()
@@ -121,9 +117,7 @@ def propose(
         if candidate.new_object:
             key = candidate.object_label.casefold()
             if key not in new_ids:
-                ident = new_entity_id(store, candidate.object_label)
-                while ident in taken:
-                    ident = f"{ident}_{len(taken) + 1}"
+                ident = new_entity_id(store, candidate.object_label, taken)
                 new_ids[key] = ident
                 taken.add(ident)
             object_id = new_ids[key]
@@ -143,21 +137,6 @@ def propose(
             "or add it field by field with 'kgedit kg add SUBJECT RELATION OBJECT'"
         )
     return proposals, [u.clause.text for u in still_unread]
-
-
-class _StoreLabels(dict[str, str]):
-    """Labels for a preview, read from the store as the preview asks for them (a graph may be too
-    large to map every label up front)."""
-
-    def __init__(self, store: FactStore, known: dict[str, str]) -> None:
-        super().__init__(known)
-        self.store = store
-
-    def get(self, key: str, default: str | None = None) -> str:  # type: ignore[override]
-        if key not in self:
-            found = self.store.entity(key)
-            self[key] = found.label if found else (default if default is not None else key)
-        return self[key]
 
 
 def commit(

@@ -65,7 +65,8 @@ def build_app(services: Services) -> gr.Blocks:
             with gr.Tab("Chat", id="chat"):
                 build_chat_tab(services)
             with gr.Tab("Curate", id="curate"):
-                pickers += build_curate_tab(services)["pickers"]
+                curate = build_curate_tab(services)
+                pickers += curate["pickers"]
             with gr.Tab("Evaluate", id="evaluate"):
                 build_evaluate_tab(services)
             with gr.Tab("Graph", id="graph"):
@@ -79,6 +80,8 @@ def build_app(services: Services) -> gr.Blocks:
             return tuple(gr.update(choices=choices) for _ in pickers)
 
         blocks.load(fresh_choices, None, pickers, api_visibility="private")
+        refresh_curate, curate_outputs = curate["refresh"]
+        blocks.load(refresh_curate, None, curate_outputs, api_visibility="private")
     return blocks
 
 

@@ -1,7 +1,8 @@
 """What the UI shares per process: one fact store, one answering pipeline, one write lock.
 
-Gradio runs event handlers on worker threads. Reads go straight to the store; writes (edits,
-retractions, imports) take :attr:`Services.write_lock` so that a preview and the commit that follows
+Gradio runs event handlers on worker threads. The operations themselves are
+:class:`app.service.curation.KgService`'s (:attr:`Services.kg`); reads go straight to the store;
+writes (edits, retractions, imports) take its write lock (:attr:`Services.write_lock`) so that a preview and the commit that follows
 it see the same store, and the Gradio queue serialises them through one concurrency group.
 Paths that users name (uploads, exports, datasets) are confined to ``settings.data_dir``.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.config import Settings
+from app.service.curation import KgService
 from app.ui.admission import QuestionLanes
 from kg.errors import InputError, KgeditError
 from kg.records import Entity, Relation
@@ -24,7 +26,6 @@ from kg.store import FactStore
 
 if TYPE_CHECKING:
     from qa.systems import System, SystemContext
-    from retrieval.fact_text import FactTextReader
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +61,13 @@ class Services:
     def __init__(self, settings: Settings, store: FactStore) -> None:
         self.settings = settings
         self.store = store
-        self.write_lock = threading.RLock()
+        self.kg = KgService(settings, store)
+        self.write_lock = self.kg.write_lock
         self._catalogue = EntityCatalogue()
         self._catalogue_lock = threading.Lock()
         self._systems: dict[str, System] = {}
         self._system_lock = threading.Lock()
         self.questions = QuestionLanes(settings)
-        self._text_reader: FactTextReader | None = None
 
     # ----- entities and relations ------------------------------------------------------------
 
@@ -121,38 +122,19 @@ class Services:
         text = (text or "").strip()
         if not text:
             raise InputError(f"choose the {role} first")
-        found = self.store.entity(text)
-        if found is not None:
-            return found
-        matches = self.store.find_entities(text)
-        if not matches:
-            by_display = [i for d, i in self.entity_choices() if d == text]
-            matches = [self.catalogue().entities[i] for i in by_display]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            options = ", ".join(f"{e.label} ({e.id})" for e in matches[:5])
-            raise InputError(f"the {role} {text!r} is ambiguous ({options}); pick one from the list")
-        raise InputError(f"no entity is called {text!r}; pick the {role} from the list")
+        by_display = [i for d, i in self.entity_choices() if d == text]
+        return self.kg.resolve_entity(by_display[0] if len(by_display) == 1 else text, role)
 
     def relation_label(self, ident: str) -> str:
-        found = self.store.relation(ident)
-        return found.label if found else ident
+        return self.kg.relation_label(ident)
 
     def relation_choices(self) -> list[tuple[str, str]]:
         return [(f"{r.label} ({r.id})", r.id) for r in self.store.relations()]
 
     def resolve_relation(self, text: str | None) -> Relation:
-        text = (text or "").strip()
-        if not text:
+        if not (text or "").strip():
             raise InputError("choose a relation first")
-        found = self.store.relation(text)
-        if found is not None:
-            return found
-        for relation in self.store.relations():
-            if text.lower() in (relation.label.lower(), f"{relation.label} ({relation.id})".lower()):
-                return relation
-        raise InputError(f"unknown relation {text!r}; pick one from the list")
+        return self.kg.resolve_relation(text)
 
     # ----- files -----------------------------------------------------------------------------
 
@@ -212,15 +194,6 @@ class Services:
 
                 self._systems[name] = make_system(name, self.store, self.system_context())
             return self._systems[name]
-
-    def text_reader(self) -> FactTextReader:
-        """The reader of typed facts (Curate's "Type a fact"), built once; it follows the store."""
-        with self._system_lock:
-            if self._text_reader is None:
-                from app.text_facts import text_reader
-
-                self._text_reader = text_reader(self.settings, self.store)
-            return self._text_reader
 
     def system_context(self) -> SystemContext:
         from qa.systems import SystemContext

@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.text_facts import Proposal, commit, propose
+from app.service.text_facts import Proposal
 from app.ui.common import guarded, md_text
 from app.ui.impact import render_preview
 from app.ui.services import WRITE_GROUP, Services
@@ -66,7 +66,7 @@ def build_type_fact_panel(services: Services) -> Any:
 
     @guarded
     def read_typed_fact(sentence: str) -> tuple[str, str]:
-        proposals, unread = propose(services.text_reader(), sentence or "", services.labels())
+        proposals, unread = services.kg.propose_text(sentence or "", services.labels())
         ticked = ", ".join(str(p.number) for p in proposals if p.high_confidence)
         return _render(services, proposals, unread), ticked
 
@@ -78,14 +78,9 @@ def build_type_fact_panel(services: Services) -> Any:
         picked = {int(n) for n in parts}
         if not picked:
             raise InputError("tick at least one candidate to commit, or reject them all")
-        with services.write_lock:
-            proposals, _ = propose(services.text_reader(), sentence or "")
-            chosen_ones = [p for p in proposals if p.number in picked]
-            if len(chosen_ones) != len(picked):
-                raise InputError("the candidates changed since the preview; read the text again")
-            outcomes = commit(services.store, chosen_ones, picked, (who or "").strip() or "curator", "ui", why or "")
+        committed = services.kg.commit_text(sentence or "", picked, who or "", "ui", why or "")
         lines = []
-        for proposal, outcome in zip(chosen_ones, outcomes, strict=True):
+        for proposal, outcome in committed:
             e = outcome.edit
             lines.append(
                 f"**Committed {md_text(e.id)}**: {md_text(services.label(e.subject))} · "

@@ -94,7 +94,9 @@ def import_file(store: FactStore, path: Path, fmt: str | None = None, strict: bo
 
         restore_nquads(store, path)
         stats = store.stats()
-        return ImportReport(stats.entities, stats.relations, stats.base_facts, ())
+        return ImportReport(
+            stats.entities, stats.relations, stats.base_facts, (), restored_edits=sum(stats.edits.values())
+        )
     with paused_gc():
         bundle = read_bundle(store, path, fmt)
         return store.import_bundle(bundle, strict=strict)

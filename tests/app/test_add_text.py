@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import app.text_facts as text_facts
+import app.service.text_facts as text_facts
 from app.cli import app
-from app.text_facts import commit, propose
+from app.service.text_facts import commit, propose
 from kg.demo import DEMO_RELATIONS, load_demo
 from kg.errors import InputError
 from kg.store import FactStore

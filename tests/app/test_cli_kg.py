@@ -78,3 +78,36 @@ def test_help_lists_every_kg_command() -> None:
     output = kgedit("kg", "--help")
     for command in ("add", "retract", "show", "history", "conflicts", "stats", "import", "export"):
         assert command in output
+
+
+def test_show_marks_the_facts_pointing_to_the_entity_as_incoming(home: Path) -> None:
+    kgedit("kg", "demo")
+    output = kgedit("kg", "show", "Berlin")
+    assert "incoming: facts pointing to Berlin" in output
+    assert "Germany (country:DEU)" in output and "capital" in output
+
+
+def test_restoring_a_full_backup_prints_the_edits_it_restored(home: Path, tmp_path: Path) -> None:
+    kgedit("kg", "demo")
+    kgedit("kg", "add", "Germany", "capital", "Paris")
+    kgedit("kg", "add", "France", "capital", "Berlin")
+    backup = tmp_path / "backup.nq"
+    kgedit("kg", "export", str(backup))
+    restored = kgedit("kg", "import", str(backup), "--store", "memory:")
+    assert ", 2 edits from" in restored
+
+
+def test_a_misspelt_object_is_refused_naming_the_close_label_until_new_is_given(home: Path) -> None:
+    kgedit("kg", "demo")
+    result = run_cli(home, "kg", "add", "Germany", "currency", "Eurro")
+    assert result.returncode == 2, result.stdout
+    assert "'Euro' (currency:EUR)" in result.stderr and "--new" in result.stderr
+    assert "Eurro" not in kgedit("kg", "show", "Germany")
+    assert "created entity kg:Eurro" in kgedit("kg", "add", "Germany", "currency", "Eurro", "--new")
+
+
+def test_adding_the_current_fact_again_is_refused(home: Path) -> None:
+    kgedit("kg", "demo")
+    result = run_cli(home, "kg", "add", "Germany", "currency", "Euro")
+    assert result.returncode == 2 and "already the current fact; nothing was written" in result.stderr
+    assert "edits: none" in kgedit("kg", "stats")

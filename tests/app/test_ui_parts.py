@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from app.config import load_settings
+from app.service.impact import preview_edit
 from app.ui.graph_view import draw, nearest_node, neighbourhood
-from app.ui.impact import preview_edit
 from app.ui.services import Services, user_message
 from kg.demo import load_demo
 from kg.errors import InputError, StoreError

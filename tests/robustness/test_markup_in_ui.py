@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from app.config import load_settings
+from app.service.impact import preview_edit
 from app.ui.chat import chain_html, chain_markdown
 from app.ui.curate import conflicts_markdown
 from app.ui.graph_view import draw, neighbourhood
-from app.ui.impact import preview_edit, render_preview
+from app.ui.impact import render_preview
 from app.ui.markup import md_text
 from app.ui.services import Services
 from kg.demo import load_demo

@@ -1,0 +1,7 @@
+"""kgedit's operations layer: the command line and the UI are thin adapters over it.
+
+``curation`` holds :class:`~app.service.curation.KgService` (resolve, add, retract, show, history,
+the edit log, conflicts, preview, import, export, plain-text facts); ``names`` resolves what a
+curator types, with "did you mean"; ``impact`` adds to the store's preview the multi-hop answers an
+edit changes; ``text_facts`` and ``text_lm`` read facts from plain text.
+"""
