@@ -100,6 +100,20 @@ def chain_html(services: Services, answer: Answer) -> str:
     return "".join(parts)
 
 
+EMPTY_QUESTION = "Type a question first, e.g. *What is the currency of the country whose capital is Paris?*"
+
+
+def empty_question_reply(
+    history: list[dict[str, Any]] | None,
+) -> tuple[list[dict[str, Any]], str, dict[str, Any] | None, str]:
+    """What Chat shows for an empty question: one plain message in the chat, not an error on every
+    output (a raised error marks the chat, the chain and the trace each with a red pill)."""
+    messages = list(history or [])
+    if not messages or EMPTY_QUESTION not in str(messages[-1].get("content")):
+        messages.append({"role": "assistant", "content": EMPTY_QUESTION})
+    return messages, "", None, ""
+
+
 def build_chat_tab(services: Services) -> dict[str, Any]:
     systems = available_systems()
     chatbot = gr.Chatbot(label="Multi-hop questions", elem_id="chat-log", height=420)
@@ -120,10 +134,10 @@ def build_chat_tab(services: Services) -> dict[str, Any]:
     @guarded
     def ask(
         text: str, history: list[dict[str, Any]] | None, name: str, progress: gr.Progress = gr.Progress()
-    ) -> tuple[list[dict[str, Any]], str, dict[str, Any], str]:
+    ) -> tuple[list[dict[str, Any]], str, dict[str, Any] | None, str]:
         text = (text or "").strip()
         if not text:
-            raise InputError("type a question first")
+            return empty_question_reply(history)
         if name not in available_systems():
             raise InputError(f"unknown system {name!r}; choose one of {', '.join(available_systems())}")
         services.questions.check(text)

@@ -128,6 +128,27 @@ def test_edit_in_curate_changes_the_chat_answer(page: Page, app: RunningApp) -> 
     assert [f.object for f in app.store.objects("country:FRA", "P38")] == ["currency:CHF"]
 
 
+def test_curate_refuses_a_duplicate_and_lists_the_new_edit_to_retract_without_a_refresh(page: Page) -> None:
+    open_tab(page, "Curate")
+    page.locator("#edit-commit").click()  # the same fields again: France · currency → Swiss Franc
+    expect(page.locator("#edit-outcome")).to_contain_text("Not committed")
+    expect(page.locator("#edit-outcome")).to_contain_text("already the current fact")
+    page.get_by_text("Retract an edit").click()
+    page.locator("#retract-pick input").click()
+    expect(page.get_by_role("option", name=re.compile(r"^E1: France · currency → Swiss Franc"))).to_be_visible()
+    shoot(page, "2b-curate-duplicate-and-retract-list")
+    page.keyboard.press("Escape")
+
+
+def test_an_empty_question_shows_one_plain_message(page: Page) -> None:
+    open_tab(page, "Chat")
+    page.locator("#chat-question textarea").fill("")
+    page.locator("#chat-ask").click()
+    expect(page.locator("#chat-log")).to_contain_text("Type a question first")
+    expect(page.get_by_text("Error", exact=True)).to_have_count(0)
+    shoot(page, "3b-chat-empty-question")
+
+
 def test_graph_tab_draws_the_edited_edge_and_clicks_through(page: Page) -> None:
     open_tab(page, "Graph")
     pick(page, "graph-entity", "Franc", "France")
