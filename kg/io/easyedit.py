@@ -39,7 +39,9 @@ def match_relation(prompt: str, subject: str, relations: list[Relation]) -> Rela
     return None
 
 
-def resolve_entity(store: FactStore, text: str, pending: dict[str, Entity]) -> str | None:
+def _known_id(store: FactStore, text: str, pending: dict[str, Entity]) -> str | None:
+    """The id an import record names: an id, or the exact label or alias of a known or pending entity
+    (an import cannot ask, so a name it does not know is reported by the caller, never guessed)."""
     if text in pending or store.has_entity(text):
         return text
     for entity in pending.values():
@@ -66,7 +68,7 @@ def read_easyedit(path: Path, store: FactStore, author: str = "import") -> Impor
             if key not in record:
                 raise InputError(f"{where}: missing key {key!r}")
         subject_text = _target(record["subject"], where, "subject")
-        subject = resolve_entity(store, subject_text, new_entities)
+        subject = _known_id(store, subject_text, new_entities)
         if subject is None:
             raise InputError(f"{where}: subject {subject_text!r} is not an entity of the store")
         relation_id = record.get("relation_id")
@@ -79,13 +81,13 @@ def read_easyedit(path: Path, store: FactStore, author: str = "import") -> Impor
                 "add 'relation_id' to the request"
             )
         target_text = _target(record["target_new"], where, "target_new")
-        target = resolve_entity(store, target_text, new_entities)
+        target = _known_id(store, target_text, new_entities)
         if target is None:
             target = target_text
             new_entities[target] = Entity(target, target_text)
         replaces: tuple[str, ...] = ()
         if record.get("target_true"):
-            true_id = resolve_entity(
+            true_id = _known_id(
                 store, _target(record["target_true"], where, "target_true"), new_entities
             )
             replaces = (true_id,) if true_id else ()
