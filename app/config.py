@@ -16,6 +16,8 @@ from kg.errors import InputError
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_LM = "SmolLM2-135M-Instruct"
+# The dev set shipped beside the repository (synthetic, MQuAKE format): what Evaluate offers a new user.
+BUNDLED_DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Settings:
     long_question_chars: int = 500
     answer_seconds: int = 60
     login_failures_per_minute: int = 5
+    dev_data: str = ""  # folder of the bundled dev set; default BUNDLED_DEV_DATA
 
     @property
     def store_url(self) -> str:
@@ -55,6 +58,10 @@ class Settings:
     def data_dir(self) -> Path:
         """The only folder the app reads uploads from and writes exports to."""
         return self.home / "data"
+
+    @property
+    def dev_data_dir(self) -> Path:
+        return Path(self.dev_data).expanduser() if self.dev_data else BUNDLED_DEV_DATA
 
     @property
     def upload_temp_dir(self) -> Path:

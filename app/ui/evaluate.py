@@ -1,13 +1,16 @@
-"""The Evaluate tab: run MQuAKE-format data through a system with a live progress bar.
+"""The Evaluate tab: run MQuAKE-format data through a system with one progress bar.
 
-Datasets and background files are picked from the data folder (or uploaded into it); each run writes
-its reports (summary.md/json, results.json, plots) into ``data_dir/runs/<run>``, and the tab shows
-the metrics table, the plots and the report files to download. Evaluation builds its own in-memory
-store for the chosen setting, so it never touches the curated store.
+Datasets and background files are picked from the data folder (or uploaded into it) or from the
+bundled dev set (``settings.dev_data_dir``), so a new user can press Run at once. Each run writes
+its reports (summary.md/json, results.json, plots) into ``data_dir/exports/runs/<run>``; the tab
+shows the prose of the summary, the metrics table once, the plots whole, and the report files.
+Evaluation builds its own in-memory store for the chosen setting, so it never touches the curated
+store.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,20 +23,52 @@ from app.ui.services import Services
 from kg.errors import InputError
 
 NO_BACKGROUND = "(none)"
+BUNDLED = "bundled/"  # prefix of the bundled dev set's files in the pickers
 RESULT_COLUMNS = ["batch", "subset", "cases", "multi-hop acc.", "question acc.", "hop-wise acc.", "edit-wise"]
+PLOTS = ("accuracy_by_batch.png", "accuracy_by_hops.png")
 
 
 def data_files(services: Services, suffix: str) -> list[str]:
-    """Files of one type under the data folder, as paths relative to it."""
+    """Files of one type under the data folder (relative to it), then those of the bundled dev set."""
     root = services.settings.data_dir
-    if not root.is_dir():
-        return []
-    skip = {"runs", "exports"}
-    return sorted(
+    skip = {"runs", "exports", "upload-tmp"}
+    found = sorted(
         str(p.relative_to(root))
-        for p in root.rglob(f"*{suffix}")
+        for p in (root.rglob(f"*{suffix}") if root.is_dir() else ())
         if p.is_file() and p.relative_to(root).parts[0] not in skip
     )
+    bundled = services.settings.dev_data_dir
+    if bundled.is_dir():
+        found += sorted(BUNDLED + p.name for p in bundled.glob(f"*{suffix}") if p.is_file() and p.name != "relations.tsv")
+    return found
+
+
+def data_file(services: Services, name: str) -> Path:
+    """The file a picker names: in the data folder, or in the bundled dev set; nothing outside them."""
+    if name.startswith(BUNDLED):
+        folder = services.settings.dev_data_dir.resolve()
+        target = (folder / name.removeprefix(BUNDLED)).resolve()
+        if target.parent != folder:
+            raise InputError(f"{name}: not a file of the bundled dev set")
+    else:
+        target = services.data_path(name)
+    if not target.is_file():
+        raise InputError(f"{name}: no such file in the data folder")
+    return target
+
+
+@dataclass(frozen=True)
+class EvalForm:
+    """The tab's inputs, as the widgets send them."""
+
+    dataset: str | None
+    background: str | None
+    setting: str
+    batches: str
+    system: str
+    sample: float | None
+    seed: float | None
+    match: str
 
 
 def results_frame(summary: dict[str, Any]) -> pd.DataFrame:
@@ -57,115 +92,143 @@ def results_frame(summary: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
+def summary_text(summary: dict[str, Any], dataset: str) -> str:
+    """The report's Markdown without its main metrics table, which the Results table shows."""
+    from qa.report import markdown
+
+    lines = markdown({**summary, "dataset": Path(dataset).name}).replace("\n## ", "\n#### ").splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("| batch | cases |")), None)
+    if start is not None:
+        end = start
+        while end < len(lines) and lines[end].startswith("|"):
+            end += 1
+        lines[start:end] = ["The metrics are in the Results table below."]
+    return "### " + "\n".join(lines).removeprefix("# ")
+
+
+def run_evaluation(services: Services, form: EvalForm) -> tuple[str, pd.DataFrame, str | None, str | None, list[str]]:
+    """Summary, results, the two plots and the report files of one run."""
+    from qa.evaluate import EvalRequest, run_mquake
+    from qa.harness import HarnessConfig, Setting, parse_batch_sizes
+    from qa.matching import MatchMode
+    from qa.systems import system_names
+
+    if not form.dataset:
+        raise InputError("choose a dataset first (upload one if the list is empty)")
+    data = data_file(services, form.dataset)
+    extra = None if form.background in ("", NO_BACKGROUND, None) else data_file(services, form.background)
+    if form.system not in system_names():
+        raise InputError(f"unknown system {form.system!r}")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    out = services.data_path("exports", "runs", f"{stamp}-{form.system}-{form.setting}")
+    request = EvalRequest(
+        dataset=data,
+        config=HarnessConfig(Setting(form.setting), parse_batch_sizes(form.batches or ""), MatchMode(form.match)),
+        system=form.system,
+        out=out,
+        context=services.system_context(),
+        background=extra,
+        sample=int(form.sample) if form.sample else None,
+        seed=int(form.seed or 0),
+        fresh=True,
+        progress=True,
+    )
+    summary = run_mquake(request)
+    files = sorted(str(p) for p in out.iterdir() if p.suffix in (".md", ".json", ".png"))
+    plots = [str(out / name) if (out / name).is_file() else None for name in PLOTS]
+    return summary_text(summary, form.dataset), results_frame(summary), plots[0], plots[1], files
+
+
+def add_file(services: Services, uploaded: str | None) -> tuple[Any, Any, None]:
+    """Move an upload into ``data_dir/datasets`` and select it in its picker."""
+    path = services.accept_upload(uploaded, "dataset")
+    target = services.data_path("datasets", path.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    path.replace(target)
+    relative = str(target.relative_to(services.settings.data_dir.resolve()))
+    json_files = data_files(services, ".json")
+    tsv_files = [NO_BACKGROUND, *data_files(services, ".tsv")]
+    if target.suffix == ".json":
+        return gr.update(choices=json_files, value=relative), gr.update(choices=tsv_files), None
+    return gr.update(choices=json_files), gr.update(choices=tsv_files, value=relative), None
+
+
+def default_choice(services: Services) -> tuple[str | None, str]:
+    """The dataset and background a fresh tab starts with: the first dataset of the data folder, else
+    the bundled dev set with its background facts."""
+    datasets = data_files(services, ".json")
+    if not datasets:
+        return None, NO_BACKGROUND
+    first = datasets[0]
+    background = BUNDLED + "background.tsv"
+    bundled_pair = first.startswith(BUNDLED) and background in data_files(services, ".tsv")
+    return first, background if bundled_pair else NO_BACKGROUND
+
+
 def build_evaluate_tab(services: Services) -> dict[str, Any]:
     from qa.matching import MatchMode
     from qa.systems import system_names
 
     systems = system_names()
     gr.Markdown(
-        "Pick a dataset in MQuAKE format from the data folder (or upload one), a setting and edit-batch "
-        "sizes. *KG setting*: the store holds the dataset's graph plus the edits; *model setting*: only the edits."
+        "Pick a dataset in MQuAKE format (the bundled dev set, one from the data folder, or upload one), a "
+        "setting and edit-batch sizes. *KG setting*: the store holds the dataset's graph plus the edits; "
+        "*model setting*: only the edits."
     )
+    first, first_background = default_choice(services)
     with gr.Row():
         dataset = gr.Dropdown(
-            data_files(services, ".json"),
-            label="Dataset (MQuAKE JSON in the data folder)",
-            scale=3,
-            elem_id="eval-dataset",
+            data_files(services, ".json"), value=first, label="Dataset (MQuAKE JSON)", scale=3, elem_id="eval-dataset"
         )
         background = gr.Dropdown(
-            [NO_BACKGROUND, *data_files(services, ".tsv")],
-            value=NO_BACKGROUND,
-            label="Background facts (TSV)",
-        )
+            [NO_BACKGROUND, *data_files(services, ".tsv")], value=first_background, label="Background facts (TSV)",
+            elem_id="eval-background",
+        )  # fmt: skip
         upload = gr.File(label="Upload a dataset or background file", file_types=[".json", ".tsv"], scale=2)
     with gr.Row():
         setting = gr.Radio(["kg", "model"], value="kg", label="Setting")
-        batches = gr.Textbox(
-            value="1,all", label="Edit-batch sizes (e.g. 1,100,1000,all)", elem_id="eval-batches"
+        batches = gr.Textbox(value="1,all", label="Edit-batch sizes (e.g. 1,100,1000,all)", elem_id="eval-batches")
+        system = gr.Dropdown(
+            systems, value="graph" if "graph" in systems else systems[0], label="System", elem_id="eval-system"
         )
-        system = gr.Dropdown(systems, value="graph" if "graph" in systems else systems[0], label="System")
-        sample = gr.Number(
-            value=20, precision=0, minimum=0, label="Sample cases (0 = all)", elem_id="eval-sample"
-        )
+        sample = gr.Number(value=20, precision=0, minimum=0, label="Sample cases (0 = all)", elem_id="eval-sample")
         seed = gr.Number(value=0, precision=0, label="Seed")
-        match_mode = gr.Radio(
-            [m.value for m in MatchMode], value=MatchMode.EXACT.value, label="Answer matching"
-        )
+        match_mode = gr.Radio([m.value for m in MatchMode], value=MatchMode.EXACT.value, label="Answer matching")
     run_btn = gr.Button("Run evaluation", variant="primary", elem_id="eval-run")
     summary_md = gr.Markdown(elem_id="eval-summary")
     table = gr.Dataframe(headers=RESULT_COLUMNS, interactive=False, label="Results", elem_id="eval-table")
-    plots = gr.Gallery(label="Plots", columns=2, height=440, object_fit="contain")
+    with gr.Row():
+        plots = [
+            gr.Image(label=name.removesuffix(".png").replace("_", " "), type="filepath", interactive=False,
+                     show_label=True, elem_id=f"eval-plot-{i}")
+            for i, name in enumerate(PLOTS)
+        ]  # fmt: skip
     reports = gr.File(label="Reports", file_count="multiple", interactive=False)
 
     @guarded
-    def add_file(uploaded: str | None) -> tuple[Any, Any, str | None]:
-        path = services.accept_upload(uploaded, "dataset")
-        target = services.data_path("datasets", path.name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        path.replace(target)
-        relative = str(target.relative_to(services.settings.data_dir.resolve()))
-        json_files = data_files(services, ".json")
-        tsv_files = [NO_BACKGROUND, *data_files(services, ".tsv")]
-        if target.suffix == ".json":
-            return gr.update(choices=json_files, value=relative), gr.update(choices=tsv_files), None
-        return gr.update(choices=json_files), gr.update(choices=tsv_files, value=relative), None
+    def run(
+        dataset_name: str | None, background_name: str | None, setting_name: str, batch_text: str,
+        system_name: str, sample_size: float | None, seed_value: float | None, match_name: str,
+        progress: gr.Progress = gr.Progress(track_tqdm=True),
+    ) -> tuple[Any, ...]:  # fmt: skip
+        progress(0.0, desc="loading data and the system")
+        form = EvalForm(
+            dataset_name, background_name, setting_name, batch_text, system_name, sample_size, seed_value, match_name
+        )
+        return run_evaluation(services, form)
 
     @guarded
-    def run(
-        dataset_name: str,
-        background_name: str,
-        setting_name: str,
-        batch_text: str,
-        system_name: str,
-        sample_size: float | None,
-        seed_value: float | None,
-        match_name: str,
-        progress: gr.Progress = gr.Progress(track_tqdm=True),
-    ) -> tuple[str, pd.DataFrame, list[str], list[str]]:
-        from qa.evaluate import EvalRequest, run_mquake
-        from qa.harness import HarnessConfig, Setting, parse_batch_sizes
-        from qa.report import markdown
-
-        if not dataset_name:
-            raise InputError("choose a dataset first (upload one if the list is empty)")
-        data = services.data_path(dataset_name)
-        if not data.is_file():
-            raise InputError(f"{dataset_name}: no such file in the data folder")
-        extra = None if background_name in ("", NO_BACKGROUND, None) else services.data_path(background_name)
-        if system_name not in system_names():
-            raise InputError(f"unknown system {system_name!r}")
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        out = services.data_path("exports", "runs", f"{stamp}-{system_name}-{setting_name}")
-        request = EvalRequest(
-            dataset=data,
-            config=HarnessConfig(
-                Setting(setting_name), parse_batch_sizes(batch_text or ""), MatchMode(match_name)
-            ),
-            system=system_name,
-            out=out,
-            context=services.system_context(),
-            background=extra,
-            sample=int(sample_size) if sample_size else None,
-            seed=int(seed_value or 0),
-            fresh=True,
-            progress=True,
-        )
-        progress(0.0, desc="loading data and the system")
-        summary = run_mquake(request)
-        text = markdown({**summary, "dataset": Path(dataset_name).name}).replace("\n## ", "\n#### ")
-        text = "### " + text.removeprefix("# ")
-        files = sorted(str(p) for p in out.iterdir() if p.suffix in (".md", ".json", ".png"))
-        pictures = [f for f in files if f.endswith(".png")]
-        return text, results_frame(summary), pictures, files
+    def add_dataset(uploaded: str | None) -> tuple[Any, Any, None]:
+        return add_file(services, uploaded)
 
     run_btn.click(
         run,
         [dataset, background, setting, batches, system, sample, seed, match_mode],
-        [summary_md, table, plots, reports],
+        [summary_md, table, *plots, reports],
         api_name="evaluate",
         concurrency_id="evaluate",
         concurrency_limit=1,
+        show_progress_on=[summary_md],  # one progress bar, not one over every output
     )
-    upload.upload(add_file, [upload], [dataset, background, upload], api_name="add_dataset")
+    upload.upload(add_dataset, [upload], [dataset, background, upload], api_name="add_dataset")
     return {"dataset": dataset, "background": background}

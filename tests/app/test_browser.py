@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,16 +58,27 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
 
 
 @pytest.fixture(scope="module")
-def page(chromium_path: str, app: RunningApp) -> Iterator[Page]:
+def browser(chromium_path: str) -> Iterator[Any]:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-        tab.set_default_timeout(TIMEOUT_MS)
-        expect.set_options(timeout=TIMEOUT_MS)  # the first question loads the models
-        tab.goto(app.url)
-        yield tab
-        browser.close()
+        launched = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def new_tab(browser: Any, url: str) -> Page:
+    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+    tab.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)  # the first question loads the models
+    tab.goto(url)
+    return tab
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, app: RunningApp) -> Iterator[Page]:
+    tab = new_tab(browser, app.url)
+    yield tab
+    tab.close()
 
 
 def shoot(page: Page, name: str) -> Path:
@@ -170,7 +182,36 @@ def test_evaluate_tab_runs_a_small_sample(page: Page) -> None:
     page.locator("#eval-run").click()
     expect(page.locator("#eval-table")).to_contain_text("consistent")
     expect(page.locator("#eval-summary")).to_contain_text("MQuAKE evaluation")
+    expect(page.locator("#eval-summary")).not_to_contain_text("old answer")  # the metrics table is shown once
+    for plot in ("#eval-plot-0 img", "#eval-plot-1 img"):
+        expect(page.locator(plot)).to_be_visible()
     shoot(page, "5-evaluate")
+
+
+def test_evaluate_runs_the_bundled_dev_set_from_a_fresh_home(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa import systems
+    from tests.app.test_evaluate_tab import Silent
+
+    # A system that never answers: what is tested is that a new user can run the bundled set.
+    monkeypatch.setitem(systems._FACTORIES, "silent", lambda store, context: Silent())
+    fresh = start_app(tmp_path_factory.mktemp("fresh-home"))
+    running = next(fresh)
+    try:
+        tab = new_tab(browser, running.url)
+        open_tab(tab, "Evaluate")
+        expect(tab.locator("#eval-dataset input")).to_have_value("bundled/mquake_dev.json")
+        pick(tab, "eval-system", "silent", "silent")
+        tab.locator("#eval-sample input").fill("2")
+        tab.locator("#eval-batches textarea, #eval-batches input").first.fill("1")
+        tab.locator("#eval-run").click()
+        expect(tab.locator("#eval-table")).to_contain_text("consistent")
+        expect(tab.locator("#eval-plot-1 img")).to_be_visible()
+        shoot(tab, "5b-evaluate-fresh-home")
+        tab.close()
+    finally:
+        fresh.close()
 
 
 def test_model_tab_offers_the_active_edit_for_propagation(page: Page) -> None:
