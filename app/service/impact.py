@@ -67,8 +67,8 @@ def preview_edit(
         "will be marked superseded (retracting this one brings it back)"
         for edit in effect.overridden
     ]
-    if not preview.supersedes and not relation.functional:
-        return preview
+    if preview.unchanged or (not preview.supersedes and not relation.functional):
+        return preview  # no answer changes: the fact is already current, or an object is only added
     chains = _arriving(store, subject, relation, preview.supersedes, new_object, name)
     chains += _continuing(store, subject, relation, preview.supersedes, new_object, new_entity, name)
     preview.chains = chains[:MAX_CHAINS]

@@ -70,3 +70,9 @@ def test_restoring_a_backup_reports_the_edits_it_restored(service: KgService, tm
     fresh = KgService(service.settings, FactStore.open("memory:"))
     report = fresh.import_file(backup)
     assert report.edit_count == 2 and len(fresh.edit_log()) == 2
+
+
+def test_the_preview_of_the_current_fact_changes_no_answer(service: KgService) -> None:
+    preview = service.preview(AddRequest("Germany", "currency", "Euro"))
+    assert preview.unchanged and preview.chains == [] and preview.more_chains == 0
+    assert service.preview(AddRequest("Germany", "currency", "Swiss Franc")).chains
