@@ -327,6 +327,10 @@ def add_text(
         else:
             edit = outcome.edit
             console.print(f"{edit.id}: ({plain(edit.subject)}, {plain(edit.relation)}, {plain(edit.object)})", style="green")
+    written = {proposal.number for proposal, _ in committed}
+    for proposal in chosen:
+        if proposal.number not in written and not as_json:
+            console.print(f"[{proposal.number}] is already the current fact; not written")
     if not committed and not as_json:
         console.print("nothing committed")
 

@@ -276,7 +276,9 @@ class KgService:
         self, text: str, picked: set[int], author: str, source: str, note: str = "", chosen: list[Proposal] | None = None
     ) -> list[tuple[Proposal, EditOutcome]]:
         """Commit the proposals numbered ``picked``; the text is read again under the write lock
-        unless the caller passes the proposals it has just shown (``chosen``)."""
+        unless the caller passes the proposals it has just shown (``chosen``). A proposal that is
+        already the current fact is not written (as :meth:`add` refuses a duplicate edit): the
+        result holds only what was written."""
         from app.service.text_facts import commit
 
         with self.write_lock:
@@ -285,5 +287,6 @@ class KgService:
                 chosen = [p for p in proposals if p.number in picked]
                 if len(chosen) != len(picked):
                     raise InputError("the candidates changed since the preview; read the text again")
-            outcomes = commit(self.store, chosen, picked, author.strip() or "curator", source, note)
-        return list(zip(chosen, outcomes, strict=True))
+            fresh = [p for p in chosen if not p.preview.unchanged]
+            outcomes = commit(self.store, fresh, picked, author.strip() or "curator", source, note)
+        return list(zip(fresh, outcomes, strict=True))

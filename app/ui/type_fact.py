@@ -88,6 +88,8 @@ def build_type_fact_panel(services: Services) -> Any:
                 + ("" if not proposal.candidate.new_object else " (created)")
             )
             lines += [f"- supersedes {md_text(services.label(f.object))}" for f in outcome.removed]
+        written = {proposal.number for proposal, _ in committed}
+        lines += [f"Candidate {n} is already the current fact; nothing was written." for n in sorted(picked - written)]
         return "\n".join(lines), ""
 
     def reject_typed_facts() -> tuple[str, str, str]:

@@ -236,3 +236,10 @@ def test_yes_skips_a_low_confidence_candidate_and_pick_commits_it(home: Path) ->
 def test_a_new_name_keeps_its_capitalised_first_word(reader: FactTextReader) -> None:
     (candidate,) = reader.read("news - Egypt moves its capital to the New Administrative Capital").candidates
     assert (candidate.new_object, candidate.object_label) == (True, "New Administrative Capital")
+
+
+def test_a_sentence_stating_the_current_fact_writes_no_edit(home: Path) -> None:
+    result = kgedit("kg", "add-text", "The currency of Germany is the Euro.", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "already the current fact; not written" in result.output and "nothing committed" in result.output
+    assert edits_in(home) == []
