@@ -99,6 +99,7 @@ def build_curate_tab(services: Services) -> dict[str, Any]:
     ]  # fmt: skip
     for event in writes:
         event.success(refresh_pickers, None, pickers, **PRIVATE).then(h.after_write, [log_status], written, **PRIVATE)
+    writes[0].success(lambda: "", None, [edit["preview_md"]], **PRIVATE)  # the preview no longer holds once committed
     hist_btn.click(guarded(h.history), [hist_subject, hist_relation], [hist_md, hist_table], api_name="history")
     log_status.change(edit_log, [log_status], [log_table, conflicts_md], **PRIVATE)
     files["export"].click(guarded(h.export), [files["export_format"]], [files["download"]], api_name="export")
