@@ -160,24 +160,39 @@ def train_qa(
         if "mquake" in path.parts and "shared" in path.parts:
             raise InputError(f"{path} is evaluation data; train on the dev set or a generated graph")
     settings = settings_for(None)
-    store = FactStore.open("memory:")
-    for path in graphs:
-        store.import_bundle(read_mquake(path))
     table = RelationTable.load()
-    for path in extra:
-        bundle = read_triples_tsv(path)
-        bundle.relations = [table.relation(r) for r in sorted({r for _, r, _ in bundle.facts}) if not store.relation(r)]
-        store.import_bundle(bundle)
-    if demo:
-        from kg.demo import demo_bundle
 
-        store.import_bundle(demo_bundle())
+    def load(with_demo: bool) -> FactStore:
+        store = FactStore.open("memory:")
+        for path in graphs:
+            store.import_bundle(read_mquake(path))
+        for path in extra:
+            bundle = read_triples_tsv(path)
+            bundle.relations = [table.relation(r) for r in sorted({r for _, r, _ in bundle.facts}) if not store.relation(r)]
+            store.import_bundle(bundle)
+        if with_demo:
+            from kg.demo import demo_bundle
+
+            store.import_bundle(demo_bundle())
+        return store
+
+    store = load(demo)
     embedder = Embedder(settings.embedding_model, settings.cache_dir)
     view = GraphView(store)
-    source = ", ".join([*(str(p) for p in (*graphs, *extra)), *(["the demo graph"] if demo else [])])
+    given = [str(p) for p in (*graphs, *extra)]
+    source = ", ".join([*given, *(["the demo graph"] if demo else [])])
     scorer_target = out / "chain_scorer.json" if out else settings.cache_dir / "qa" / "chain_scorer.json"
     scope_target = out / "scope_detector.json" if out else scope_path(settings.cache_dir)
-    report = train_and_save(view, embedder, scorer_target, count=questions, seed=seed, source=source)
+    report = train_and_save(
+        view,
+        embedder,
+        scorer_target,
+        count=questions,
+        seed=seed,
+        source=source,
+        forward_view=GraphView(load(False)) if demo else None,  # see train_and_save
+        forward_source=", ".join(given) + " (forward chains only)",
+    )
     typer.echo(f"chain scorer: {report.examples} questions, train top-1 {report.accuracy:.3f} -> {scorer_target}")
     scope = train_scope(view, embedder, scope_target, count=questions, seed=seed, source=source)
     typer.echo(f"scope detector: {scope.examples} pairs, train accuracy {scope.accuracy:.3f} -> {scope_target}")

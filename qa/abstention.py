@@ -95,7 +95,7 @@ def unanswerable_questions(
     """(question, start entity, span of its name): relations the graph lacks, phrased as answerable
     questions are, and attribute questions; half of the relation ones come after a real hop."""
     rng = random.Random(seed)
-    composer = QuestionComposer(rng)
+    composer = QuestionComposer(rng, view.relation)
     absent = absent_relations(view, scorer)
     starts = sorted(s for s in view.subjects() if view.out(s))
     made = 0

@@ -4,11 +4,17 @@ The graph already fixes the order of the hops (a path exists only where the fact
 scorer mostly decides *which* relations the question mentions and *how many* hops it takes. It uses a
 few features per path, all relation-agnostic so that they carry over to relations never trained on:
 
-* similarity of the question (entity masked as "X") to the chain's composed nested question;
+* similarity of the question (entity masked as "X") to the chain's composed nested question, to it
+  as an open statement, and the best of those and of the chain as one noun phrase ("What is a
+  neighbour of X?"): a question is phrased one way, and "list the neighbours of X" reads like the
+  noun phrase, not like "Which place shares a border with X?", so that no chain wins only because
+  its inner hops are phrased with the words the question happens to use;
 * how strongly each relation of the path is mentioned (best n-gram match against the relation's label
-  and Wikidata aliases), as the minimum and mean over the hops;
+  and Wikidata aliases, "next to" and "born in" included), as the minimum and mean over the hops;
 * how much of the question the path explains (coverage of its content words), so that a path which
-  leaves a mentioned relation out, or adds one the question does not mention, loses;
+  leaves a mentioned relation out, or adds one the question does not mention, loses; the asked type
+  ("which country") is explained by a chain whose answers are of that type, so that no hop is added
+  only because its name is the asked type (the country that uses the balboa is not a city in it);
 * what the last hop adds to that coverage (a needless last hop, or a needless LM hop, adds nothing)
   and what one more hop from the path's end would add (a chain cut short leaves words it explains);
 * whether the asked type ("which city") fits the last relation's objects or names;
@@ -49,6 +55,8 @@ from qa.phrasing import (
     content_words,
     head_noun,
     ngrams,
+    noun_question,
+    phrase_grams,
     statement_question,
 )
 
@@ -75,8 +83,9 @@ FEATURES = (
     "missing_elsewhere",
     "inverse",
     "inverse_cued",
+    "sim_best",
 )
-VERSION = 6
+VERSION = 7
 # how a question describes an entity by a fact pointing at it ("the country whose capital is Lima",
 # "with Lima as its capital", "of which Lima is the capital", "the country that uses the yen")
 INVERSE_CUES = re.compile(r"\bwhose\b|\bas (?:its|their|the)\b|\bof which\b|\b(?:has|have|having|uses|use|used|using)\b")
@@ -119,6 +128,7 @@ class QuestionView:
     who: bool
     asked: np.ndarray | None  # embedding of the answer type the question asks for ("which country")
     inverse_cues: float = 0.0  # share of INVERSE_CUES among the question's words (0..1, capped)
+    asked_at: tuple[int, ...] = ()  # positions in ``words`` of the asked type
 
 
 class ChainScorer:
@@ -153,7 +163,7 @@ class ChainScorer:
         batch: list[str] = []
         for masked in texts:
             words = content_words(masked) or [masked]
-            grams = ngrams(words) or [masked]
+            grams = list(dict.fromkeys([*ngrams(words), *phrase_grams(masked)])) or [masked]
             asked = asked_type(masked)
             parts.append((masked, words, grams, asked))
             batch += [masked, *words, *grams, *([asked] if asked else [])]
@@ -171,6 +181,7 @@ class ChainScorer:
                     who=lowered.startswith("who") or " who" in lowered or "whom" in lowered,
                     asked=self.cache.get([asked])[0] if asked else None,
                     inverse_cues=_cues(lowered),
+                    asked_at=tuple(i for i, w in enumerate(words) if asked and w == asked),
                 )
             )
         return views
@@ -196,6 +207,12 @@ class ChainScorer:
 
     # ----- path-level -------------------------------------------------------------------------
 
+    def warm(self, paths: Sequence[Path], view: GraphView) -> None:
+        """Embed the chain texts of ``paths`` not seen before in one batch (training warms many
+        questions' candidates at once: far faster than a small batch per question)."""
+        chains = [[r for r in (view.relation(x) for x in key) if r is not None] for key in {p.relations for p in paths}]
+        self.cache.get([text for chain in chains for text in _chain_texts(chain)])
+
     def features(self, question: QuestionView, paths: Sequence[Path], view: GraphView) -> np.ndarray:
         rows = np.zeros((len(paths), len(FEATURES)), dtype=np.float32)
         if not paths:
@@ -205,15 +222,13 @@ class ChainScorer:
         distinct = list(dict.fromkeys(keys))
         row_of = {key: n for n, key in enumerate(distinct)}
         unique = [[r for r in (view.relation(x) for x in key) if r is not None] for key in distinct]
-        nested = [canonical_question(c) for c in unique]
-        statements = [statement_question(c) for c in unique]
-        types = [answer_type(c[-1]) if c else "" for c in unique]
-        self.cache.get([*nested, *statements, *types])  # one batch for every text not seen before
+        nested, statements, nouns, types = (list(texts) for texts in zip(*(_chain_texts(c) for c in unique), strict=True))
+        self.cache.get([*nested, *statements, *nouns, *types])  # one batch for every text not seen before
         at = [row_of[key] for key in keys]
         chains = [unique[n] for n in at]
         sims = (self.cache.get(nested) @ question.vector)[at]
         sims_statement = (self.cache.get(statements) @ question.vector)[at]
-        type_vectors = self.cache.get(types)[at]
+        sims_noun = (self.cache.get(nouns) @ question.vector)[at]
         answered = {p.relations[-1] for p in paths if not p.missing}
         support: dict[str, np.ndarray] = {}
         mention: dict[str, float] = {}
@@ -225,6 +240,18 @@ class ChainScorer:
                 support[relation.id] = self._word_support(question, relation)
             return support[relation.id]
 
+        fits: dict[str, float] = {}
+
+        def fit(last: Relation) -> float:
+            """How well the kind of thing ``last`` reaches fits the asked type (cosine)."""
+            if last.id not in fits:
+                assert question.asked is not None
+                kind = float(self.cache.get([answer_type(last)])[0] @ question.asked)
+                if not is_inverse(last.id):  # an inverse's names say what it starts from, not what it reaches
+                    kind = max(kind, float((self.relation_vectors(last) @ question.asked).max()))
+                fits[last.id] = kind
+            return fits[last.id]
+
         coverage: dict[tuple[str, ...], np.ndarray] = {}
         coverage_mean: dict[tuple[str, ...], float] = {}
 
@@ -233,10 +260,12 @@ class ChainScorer:
             key = tuple(r.id for r in chain)
             if key not in coverage:
                 supports = [supported(r) for r in chain]
-                coverage[key] = (
-                    np.max(np.stack(supports), axis=0) if supports and width else np.zeros(width, dtype=np.float32)
-                )
-                coverage_mean[key] = float(coverage[key].mean()) if width else 0.0
+                cover = np.max(np.stack(supports), axis=0) if supports and width else np.zeros(width, dtype=np.float32)
+                if question.asked_at and chain:
+                    at_type = list(question.asked_at)
+                    cover[at_type] = np.maximum(cover[at_type], np.clip(fit(chain[-1]), 0.0, 1.0))
+                coverage[key] = cover
+                coverage_mean[key] = float(cover.mean()) if width else 0.0
             return coverage[key]
 
         def covered_mean(chain: Sequence[Relation]) -> float:
@@ -269,15 +298,11 @@ class ChainScorer:
             backwards = sum(path.inverse)
             row[18] = backwards / max(1, path.hops)
             row[19] = row[18] * question.inverse_cues
+            row[20] = max(row[0], row[1], sims_noun[i])
             row[13] = float(path.edits > 0)
             row[17] = float(path.missing in answered) if path.missing else 0.0
             if question.asked is not None and chain:
-                kind = float(type_vectors[i] @ question.asked)
-                if is_inverse(chain[-1].id):  # its names say what it starts from, not what it reaches
-                    row[14] = kind
-                else:
-                    names = self.relation_vectors(chain[-1]) @ question.asked
-                    row[14] = max(kind, float(names.max()))
+                row[14] = fit(chain[-1])
             if width:
                 row[15] = row[4] - covered_mean(chain[:-1])
                 if not path.missing:
@@ -347,6 +372,17 @@ class ChainScorer:
             below = forward.get("abstain_below")
             scorer.forward_abstain_below = float(below) if below is not None else None
         return scorer
+
+
+def _chain_texts(chain: Sequence[Relation]) -> tuple[str, str, str, str]:
+    """What the question is compared with: the chain as a nested question, as an open statement, as
+    one noun phrase, and the kind of thing it reaches."""
+    return (
+        canonical_question(chain),
+        statement_question(chain),
+        noun_question(chain),
+        answer_type(chain[-1]) if chain else "",
+    )
 
 
 def _cues(lowered: str) -> float:

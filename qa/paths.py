@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 MAX_HOPS = 4
 SYMMETRIC_SHARE = 0.9  # a relation holding both ways for this share of its facts is symmetric
 EXPECTED_SHARE = 0.02  # a relation is expected of an entity when this share of its kind has it
+UNDOES = 0.5  # a relation pair that leads back this often is an inverse, not a question
 STATS_SAMPLE = 50_000  # subjects the view's statistics are counted over (all of them in smaller graphs)
 
 

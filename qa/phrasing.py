@@ -70,7 +70,7 @@ WIKIDATA_ALIASES: dict[str, tuple[str, ...]] = {
     "P527": ("has part", "consists of"),
     "P1376": ("capital of", "is the capital of"),
     "P150": ("contains administrative territorial entity", "subdivision"),
-    "P47": ("shares border with", "neighbour", "borders"),
+    "P47": ("shares border with", "neighbour", "borders", "next to", "adjacent to", "bordered by", "neighbouring"),
     "P31": ("instance of", "is a"),
     "P279": ("subclass of", "kind of"),
     "P21": ("sex or gender", "gender"),
@@ -186,6 +186,16 @@ def statement_question(chain: Sequence[Relation], subject: str = "X") -> str:
     return chain[-1].cloze(inner)
 
 
+def noun_question(chain: Sequence[Relation], subject: str = "X") -> str:
+    """The chain as one noun phrase asked for: "What is a neighbour of the capital of X?"."""
+    if not chain:
+        return subject
+    inner = subject
+    for relation in chain:
+        inner = noun_phrase(relation, inner)
+    return f"{'Who' if head_noun(chain[-1]) == 'person' else 'What'} is {inner}?"
+
+
 def clause(relation: Relation, inner: str) -> str:
     """The relation's cloze with ``inner`` as subject, object left open: "X is a citizen of"."""
     return relation.cloze(inner)
@@ -194,6 +204,14 @@ def clause(relation: Relation, inner: str) -> str:
 def content_words(text: str) -> list[str]:
     """Lower-cased words of ``text`` that carry meaning (no stopwords, no mask placeholder)."""
     return [w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w not in STOPWORDS]
+
+
+def phrase_grams(text: str) -> list[str]:
+    """A content word with the function word after it ("next to", "born in", "written by"): many
+    relation names end in one, and the content-word n-grams never hold them."""
+    tokens = [m.group(0).lower() for m in _WORD.finditer(text)]
+    pairs = zip(tokens, tokens[1:], strict=False)
+    return list(dict.fromkeys(f"{a} {b}" for a, b in pairs if a not in STOPWORDS and b in STOPWORDS and b != "x"))
 
 
 def ngrams(words: Sequence[str], max_n: int = 2) -> list[str]:

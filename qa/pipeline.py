@@ -169,18 +169,23 @@ class GraphPipeline:
 
         With forward weights (a scorer trained on forward chains only ranks those best), forward walks
         are searched first; walks with backward hops are searched too when the question reads like an
-        entity described by a fact pointing at it ("whose", "uses", "as its") or no forward walk
-        scores above its floor, and win when the full scorer's best walk has a backward hop."""
+        entity described by a fact pointing at it ("whose", "uses", "as its"), no forward walk
+        scores above its floor, or the best forward walk needs a hop the graph lacks (the company
+        headquartered in Oulu is a fact pointing at Oulu, not a headquarters Oulu lacks); they win
+        when the full scorer's best walk has a backward hop, or clears the full scorer's floor where
+        no forward walk answered."""
         if self.scorer.forward_weights is None:
             return ranked_paths(self.scorer, self.view, question, start, keep=None), self.scorer.floor()
         forward = ranked_paths(self.scorer, self.view, question, start, keep=None, backwards=False)
         floor = self.scorer.floor(forward=True)
-        answers = bool(forward) and (floor is None or forward[0][1] >= floor)
+        answers = bool(forward) and (floor is None or forward[0][1] >= floor) and not forward[0][0].missing
         if answers and question.inverse_cues <= 0:
             return forward, floor
         both = ranked_paths(self.scorer, self.view, question, start, keep=None)
-        if both and (both[0][0].inverse or not forward):
-            return both, self.scorer.floor()
+        both_floor = self.scorer.floor()
+        rescued = not answers and (both_floor is None or bool(both) and both[0][1] >= both_floor)
+        if both and (both[0][0].inverse or not forward or rescued):
+            return both, both_floor
         return forward, floor
 
     def _walk(self, choice: Choice, trace: Trace) -> list[str]:

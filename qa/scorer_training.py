@@ -21,12 +21,12 @@ from tqdm import tqdm
 
 from qa.chain_scorer import ChainScorer, QuestionView, TextEncoder
 from qa.paths import GraphView, Path
-from qa.phrasing import content_words, ngrams
+from qa.phrasing import content_words, ngrams, phrase_grams
 from qa.search import candidate_paths, open_relations
 from qa.training_data import BACKWARDS, Example, sample_examples
 
 log = logging.getLogger(__name__)
-
+WARM_EVERY = 250  # questions whose candidates' chain texts are embedded in one batch
 
 
 @dataclass
@@ -73,12 +73,16 @@ def fit(
     _warm(scorer, examples, view)
     rows: list[np.ndarray] = []
     rights: list[np.ndarray] = []
-    for example in tqdm(examples, desc="chain-scorer features", unit="q", disable=None):
-        question, paths, right = candidates_for(scorer, view, example, rng.random() < 0.1, backwards)
-        if not right.any() or len(paths) < 2:
-            continue
-        rows.append(scorer.features(question, paths, view))
-        rights.append(right)
+    for at in tqdm(range(0, len(examples), WARM_EVERY), desc="chain-scorer features", unit="chunk", disable=None):
+        chunk = []
+        for example in examples[at : at + WARM_EVERY]:
+            question, paths, right = candidates_for(scorer, view, example, rng.random() < 0.1, backwards)
+            if right.any() and len(paths) > 1:
+                chunk.append((question, paths, right))
+        scorer.warm([p for _, paths, _ in chunk for p in paths], view)
+        for question, paths, right in chunk:
+            rows.append(scorer.features(question, paths, view))
+            rights.append(right)
     weights, loss, accuracy = _softmax_fit(rows, rights, epochs, seed)
     scorer.weights = weights
     report = FitReport(len(rows), accuracy, loss)
@@ -92,7 +96,7 @@ def _warm(scorer: ChainScorer, examples: list[Example], view: GraphView) -> None
     for example in examples:
         masked = mask(example.question, example.span)
         words = content_words(masked)
-        texts += [masked, *words, *ngrams(words)]
+        texts += [masked, *words, *ngrams(words), *phrase_grams(masked)]
     batch = 512
     for at in tqdm(range(0, len(texts), batch), desc="embedding questions", unit="batch", disable=None):
         scorer.cache.get(texts[at : at + batch])
@@ -132,16 +136,28 @@ def _softmax_fit(
 
 
 def train_and_save(
-    view: GraphView, encoder: TextEncoder, target: FilePath, count: int = 6000, seed: int = 0, source: str = ""
+    view: GraphView,
+    encoder: TextEncoder,
+    target: FilePath,
+    count: int = 6000,
+    seed: int = 0,
+    source: str = "",
+    forward_view: GraphView | None = None,
+    forward_source: str = "",
 ) -> FitReport:
+    """Fit and calibrate both weight sets and save them. The forward weights may come from another
+    graph (``forward_view``): they rank the long forward chains of multi-hop questions, and a graph
+    whose chains are short and repetitive (the demo's countries, capitals and borders) teaches them
+    to cut such chains short, while the full weights need it for backward hops and sets."""
     from qa.abstention import calibrate  # it searches with this module's helpers
 
+    forward_view = forward_view or view
     scorer, report = fit(view, encoder, count=count, seed=seed)
     calibration = calibrate(scorer, view, seed=seed)
     scorer.abstain_below = calibration.threshold
-    forward, forward_report = fit(view, encoder, count=count, seed=seed, backwards=False)
+    forward, forward_report = fit(forward_view, encoder, count=count, seed=seed, backwards=False)
     scorer.forward_weights = forward.weights
-    forward_calibration = calibrate(forward, view, seed=seed, backwards=False)
+    forward_calibration = calibrate(forward, forward_view, seed=seed, backwards=False)
     scorer.forward_abstain_below = forward_calibration.threshold
     scorer.save(
         target,
@@ -155,6 +171,7 @@ def train_and_save(
                 "unanswerable_abstained": calibration.abstained,
                 "questions": calibration.answerable + calibration.unanswerable,
             },
+            "forward_trained_on": forward_source or source,
             "forward_train_accuracy": forward_report.accuracy,
             "forward_abstention": {
                 "answerable_kept": forward_calibration.kept,

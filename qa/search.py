@@ -20,7 +20,7 @@ import numpy as np
 from kg.records import Fact, Relation
 from qa.chain_scorer import ChainScorer, QuestionView
 from qa.inverse import inverse_id
-from qa.paths import MAX_HOPS, GraphView, Path
+from qa.paths import MAX_HOPS, UNDOES, GraphView, Path
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,8 @@ def _grow(
                 for fact in facts:
                     if fact in walked or made >= PER_CHAIN or len(walks) >= room:
                         continue
+                    if _undoes(view, path, fact, back):
+                        continue
                     walk = Path(path.start, (*path.facts, fact), None, flags)
                     walk.__dict__["relations"] = key  # what the cached property would compute
                     walks.append(walk)
@@ -132,6 +134,16 @@ def _grow(
         return walks
 
     return build(forward, beam, FRONTIER) + build(backward, max(1, beam // 2), FRONTIER // 2)
+
+
+def _undoes(view: GraphView, path: Path, fact: Fact, back: bool) -> bool:
+    """A forward hop straight back to where the last one left, by a pair of relations that mostly
+    undoes itself (the country of the capital of France): nobody asks that, and the composer never
+    composes it, so it is never a candidate."""
+    if back or not path.facts or path.backwards(len(path.facts) - 1):
+        return False
+    last = len(path.facts) - 1
+    return fact.object == path.left(last) and view.return_rate(path.facts[last].relation, fact.relation) >= UNDOES
 
 
 def _flags(path: Path) -> tuple[bool, ...]:
@@ -147,7 +159,9 @@ def _bounded(facts: tuple[Fact, ...]) -> tuple[Fact, ...]:
 
 def _missing_after(view: GraphView, prefix: Path, wanted: tuple[str, ...], only_expected: bool) -> Iterator[Path]:
     """Candidates whose last hop is a relation the end entity lacks, where entities reached the way
-    ``prefix`` goes usually have it (a real gap, not "the capital of a birthplace")."""
+    ``prefix`` goes usually have it (a real gap, not "the capital of a birthplace"), and never one the
+    entity is an object of unless such objects usually have it too (Oulu is where companies have
+    their headquarters, not a company lacking one)."""
     if len(prefix.facts) >= MAX_HOPS:
         return
     end = prefix.end
@@ -156,8 +170,11 @@ def _missing_after(view: GraphView, prefix: Path, wanted: tuple[str, ...], only_
         expected = view.expected(prefix.facts[-1].relation)
     else:
         expected = view.expected_of(end)
+    pointing = view.into(end) if wanted else {}
     for relation in wanted:
         usual = not only_expected or expected is None or relation in expected
+        if relation in pointing and relation not in (view.expected(relation) or ()):
+            continue
         if relation not in present and usual:
             yield Path(prefix.start, prefix.facts, relation, _flags(prefix))
 

@@ -9,12 +9,12 @@ questions are never used: the point is to learn how relation chains are asked ab
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from kg.records import Fact, Relation
-from qa.inverse import is_inverse
-from qa.paths import MAX_HOPS, GraphView, Path
+from qa.inverse import forward_id, is_inverse
+from qa.paths import MAX_HOPS, UNDOES, GraphView, Path
 from qa.phrasing import aliases, answer_type, clause, head_noun, noun_phrase
 
 
@@ -38,16 +38,27 @@ class Example:
         return (Path(self.start, self.facts, None, self.inverse).end,)
 
 
-UNDOES = 0.5  # a relation pair that leads back this often is an inverse, not a question
-
 _PREPOSITIONS = frozenset({"in", "of", "by", "to", "for", "on", "at", "with", "as", "a"})
 
 
 class QuestionComposer:
-    """Composes varied questions for a relation chain; ``rng`` makes the choice of phrasing repeatable."""
+    """Composes varied questions for a relation chain; ``rng`` makes the choice of phrasing repeatable.
+    With ``forward`` (relation id -> relation), an inverse hop is also phrased from its relation's own
+    statement with the subject asked for ("Which company is based in Oulu?")."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, forward: Callable[[str], Relation | None] | None = None) -> None:
         self.rng = rng
+        self.forward = forward
+
+    def _statement_forms(self, relation: Relation) -> tuple[str, str] | None:
+        """The inverse hop's forward statement with its subject open: ("which country", "{subject}
+        shares a border with {object}."), or None when it has no statement to turn round."""
+        forward = self.forward(forward_id(relation.id)) if self.forward else None
+        template = forward.statement_template if forward else ""
+        if "{subject}" not in template or "{object}" not in template:
+            return None
+        kind = head_noun(relation)
+        return ("who" if kind == "person" else f"which {kind}"), template.strip().rstrip(".")
 
     def _name(self, relation: Relation) -> str:
         nouns = [a for a in aliases(relation)[1:] if a.split()[-1] not in _PREPOSITIONS]
@@ -56,6 +67,10 @@ class QuestionComposer:
     def _nest_inverse(self, relation: Relation, inner: str) -> str:
         """An entity described by a fact that points at it ("the country whose capital is Lima")."""
         kind, name = head_noun(relation), self._name(relation)
+        forms = self._statement_forms(relation)
+        if forms and forms[1].startswith("{subject} ") and self.rng.random() < 0.4:
+            that = "who" if kind == "person" else "that"
+            return f"the {kind} {that} " + forms[1].removeprefix("{subject} ").format(object=inner)
         patterns = (
             f"the {kind} whose {name} is {inner}",
             f"the {kind} with {inner} as its {name}",
@@ -68,6 +83,10 @@ class QuestionComposer:
 
     def _ask_inverse(self, relation: Relation, inner: str) -> str:
         kind, name = head_noun(relation), self._name(relation)
+        forms = self._statement_forms(relation)
+        if forms and self.rng.random() < 0.4:
+            asked, template = forms
+            return template.format(subject=asked, object=inner) + "?"
         patterns = (
             f"Which {kind} has {inner} as its {name}?",
             f"Whose {name} is {inner}?",
@@ -138,7 +157,7 @@ def sample_examples(
     """``count`` examples over random walks of the view, hop counts drawn uniformly from 1..max_hops;
     about ``backwards`` of the hops describe an entity by a fact pointing at it."""
     rng = random.Random(seed)
-    composer = QuestionComposer(rng)
+    composer = QuestionComposer(rng, view.relation)
     starts = sorted(s for s in view.subjects() if view.out(s))
     if not starts:
         return

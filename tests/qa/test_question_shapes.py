@@ -85,6 +85,32 @@ def test_a_multi_valued_hop_answers_with_the_set_and_shows_the_branches(system: 
     agrees_with_trace(capitals)
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Which country uses the Boliviano?", {"Bolivia"}),  # the asked type is not one more hop
+        ("which country is Quito the capital of", {"Ecuador"}),  # never back to the named entity
+        ("Name the capitals of the countries next to Ecuador.", {"Lima", "Bogotá"}),
+    ],
+)
+def test_everyday_phrasings_of_inverse_and_multi_valued_hops(
+    system: GraphPipeline, question: str, expected: set[str]
+) -> None:
+    answer = system.answer(question)
+    assert set(answer.answers) == expected, answer.trace.reason
+    agrees_with_trace(answer)
+
+
+def test_a_set_question_the_scorer_reads_as_two_hops_abstains_rather_than_answer_neighbours_of_neighbours(
+    system: GraphPipeline,
+) -> None:
+    """"List the neighbours of X" reads to the forward weights like a neighbour of a neighbour (a known
+    gap): the one-hop set or an abstention are acceptable, the neighbours' neighbours are not."""
+    answer = system.answer("List the neighbours of Ecuador.")
+    assert answer.abstained or set(answer.answers) == {"Peru", "Colombia"}, answer.trace.reason
+    agrees_with_trace(answer)
+
+
 def test_a_misspelt_name_links_and_the_trace_shows_the_match(system: GraphPipeline) -> None:
     answer = system.answer("What is the currency of Columbia?")
     assert answer.text == "Colombian peso"
