@@ -137,13 +137,16 @@ def _grow(
 
 
 def _undoes(view: GraphView, path: Path, fact: Fact, back: bool) -> bool:
-    """A forward hop straight back to where the last one left, by a pair of relations that mostly
-    undoes itself (the country of the capital of France): nobody asks that, and the composer never
-    composes it, so it is never a candidate."""
-    if back or not path.facts or path.backwards(len(path.facts) - 1):
+    """A hop straight back to where the last one left, by a pair of relations that mostly undoes
+    itself (the country of the capital of France; the cities of the country whose capital is Lima):
+    nobody asks that, and the composer never composes it, so it is never a candidate."""
+    if not path.facts:
         return False
     last = len(path.facts) - 1
-    return fact.object == path.left(last) and view.return_rate(path.facts[last].relation, fact.relation) >= UNDOES
+    if back != path.backwards(last) or (fact.subject if back else fact.object) != path.left(last):
+        return False
+    first, second = (fact.relation, path.facts[last].relation) if back else (path.facts[last].relation, fact.relation)
+    return view.return_rate(first, second) >= UNDOES
 
 
 def _flags(path: Path) -> tuple[bool, ...]:
