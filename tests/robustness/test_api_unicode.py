@@ -29,9 +29,9 @@ def call(app: RunningApp, endpoint: str, *data: object) -> str:
 @pytest.mark.parametrize(
     ("endpoint", "data"),
     [
-        ("add", ("France", "capital", "Lyo\udcffn", "", "curator", "why")),
+        ("add", ("France", "capital", "Lyo\udcffn", "", "curator", "why", False)),
         ("entity_facts", ("Fr\udcffance",)),
-        ("preview", ("France", "capital", "Lyo\udcffn", "")),
+        ("preview", ("France", "capital", "Lyo\udcffn", "", False)),
         ("history", ("France\ud800", "capital")),
         ("ask", ("What is the capital of Fr\udcffance?", [], "graph")),
     ],

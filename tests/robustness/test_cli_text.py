@@ -75,7 +75,7 @@ def test_markup_in_a_subject_name_that_does_not_exist_is_one_clear_error(
 ) -> None:
     run = kgedit(capsys, "kg", "show", "[/green]\x1b[2J")
     assert run.code == 2
-    assert "unknown entity" in run.err and "[/green]" in run.err
+    assert "no entity is called" in run.err and "[/green]" in run.err
     _assert_plain(run.err)
 
 
@@ -97,7 +97,7 @@ def test_kg_add_with_a_new_object_is_one_transaction(home: Path, capsys: pytest.
     """An edit refused after the new object's entity was prepared leaves no orphan entity."""
     assert kgedit(capsys, "kg", "add", "United States of America", "capital", "Philadelphia").code == 0
     before = kgedit(capsys, "kg", "stats").out
-    refused = kgedit(capsys, "kg", "add", "United States of America", "capital", "New Philadelphia", "--strict")
+    refused = kgedit(capsys, "kg", "add", "United States of America", "capital", "New Philadelphia", "--strict", "--new")
     assert refused.code == 2 and "disagrees with active edit" in refused.err
     assert kgedit(capsys, "kg", "stats").out == before
     assert kgedit(capsys, "kg", "show", "New Philadelphia").code == 2
