@@ -16,8 +16,9 @@ recomputed after each layer's update, since it changes what later layers see.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -60,31 +61,15 @@ def memit_delta(
     model_name: str = "",
 ) -> WeightDelta:
     """The delta that teaches all ``requests`` together; the model is left unchanged."""
-    layout = ModelLayout.of(model)
-    layers = (
-        sorted(layout.check_layer(x) for x in params.layers) if params.layers else list(layout.memit_layers())
-    )
-    prefixes = context_prefixes(model, tokenizer, params.prefixes, params.prefix_length, params.seed)
-    last_block = layout.block(model, layers[-1])
-    values = optimise_values(model, tokenizer, last_block, requests, prefixes, params.search)
-    targets = values.original + values.delta
+    layers = edited_layers(model, params.layers)
     covariances = statistics.moments(layers)
-    patcher = Patcher(model)
-    updates: list[LowRankUpdate] = []
-    try:
-        for i, layer in enumerate(layers):
-            module = layout.mlp_out(model, layer)
-            keys = subject_keys(model, tokenizer, {layer: module}, requests, prefixes)[layer].double()
-            now = values_at_subject(model, tokenizer, last_block, requests, "output").double()
-            gap = (targets.double() - now) / (len(layers) - i)
-            system = params.cov_weight * shrunk(covariances[layer].double(), params.shrink) + keys.T @ keys
-            right = torch.linalg.solve(system, keys.T)  # (d_in × n)
-            update = LowRankUpdate(layer, gap.T.float().contiguous(), right.float().contiguous())
-            log.info("MEMIT layer %d: mean gap %.3f", layer, float(gap.norm(dim=1).mean()))
-            patcher.apply(WeightDelta(model_name, "memit", (), (update,)))
-            updates.append(update)
-    finally:
-        patcher.revert_all()
+
+    def solve(layer: int, keys: torch.Tensor) -> torch.Tensor:
+        k = keys.double()
+        system = params.cov_weight * shrunk(covariances[layer].double(), params.shrink) + k.T @ k
+        return torch.linalg.solve(system, k.T)  # (d_in × n)
+
+    updates, _ = spread_over_layers(model, tokenizer, requests, layers, params, solve, "memit", model_name)
     return WeightDelta(
         model=model_name,
         method="memit",
@@ -96,3 +81,60 @@ def memit_delta(
             "shrink": str(params.shrink),
         },
     )
+
+
+class SpreadSettings(Protocol):
+    """What the layer-spreading frame reads from a method's settings (MEMIT's and the projected one's)."""
+
+    @property
+    def prefixes(self) -> int: ...
+    @property
+    def prefix_length(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def search(self) -> ValueSearch: ...
+
+
+def edited_layers(model: PreTrainedModel, layers: tuple[int, ...] | None) -> list[int]:
+    """The layers a MEMIT-style edit spreads over: the given ones, else the architecture's range."""
+    layout = ModelLayout.of(model)
+    return sorted(layout.check_layer(x) for x in layers) if layers else list(layout.memit_layers())
+
+
+def spread_over_layers(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    requests: Sequence[WeightRequest],
+    layers: list[int],
+    params: SpreadSettings,
+    solve: Callable[[int, torch.Tensor], torch.Tensor],
+    method: str,
+    model_name: str = "",
+) -> tuple[list[LowRankUpdate], dict[int, torch.Tensor]]:
+    """MEMIT's frame, shared with the projected method: targets at the last edited layer, then layer
+    by layer the remaining gap split over the layers still to edit, each layer's right factor from
+    ``solve(layer, keys)`` (keys n × in; returns in × n, float64). Returns the updates and the keys
+    per layer (in × n); the model is left unchanged."""
+    layout = ModelLayout.of(model)
+    prefixes = context_prefixes(model, tokenizer, params.prefixes, params.prefix_length, params.seed)
+    last_block = layout.block(model, layers[-1])
+    values = optimise_values(model, tokenizer, last_block, requests, prefixes, params.search)
+    targets = values.original + values.delta
+    patcher = Patcher(model)
+    updates: list[LowRankUpdate] = []
+    keys_at: dict[int, torch.Tensor] = {}
+    try:
+        for i, layer in enumerate(layers):
+            module = layout.mlp_out(model, layer)
+            keys = subject_keys(model, tokenizer, {layer: module}, requests, prefixes)[layer]
+            now = values_at_subject(model, tokenizer, last_block, requests, "output")
+            gap = (targets.double() - now.double()) / (len(layers) - i)
+            update = LowRankUpdate(layer, gap.T.float().contiguous(), solve(layer, keys).float().contiguous())
+            log.info("%s layer %d: mean gap %.3f", method, layer, float(gap.norm(dim=1).mean()))
+            patcher.apply(WeightDelta(model_name, method, (), (update,)))
+            updates.append(update)
+            keys_at[layer] = keys.T.contiguous()
+    finally:
+        patcher.revert_all()
+    return updates, keys_at

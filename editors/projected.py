@@ -32,12 +32,11 @@ from dataclasses import dataclass, field
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from editors.arch import ModelLayout
-from editors.deltas import LowRankUpdate, Patcher, WeightDelta
-from editors.locate import context_prefixes, subject_keys, values_at_subject
+from editors.deltas import WeightDelta
+from editors.memit import edited_layers, spread_over_layers
 from editors.requests import WeightRequest
 from editors.stats import KeyStatistics
-from editors.values import ValueSearch, optimise_values
+from editors.values import ValueSearch
 
 log = logging.getLogger(__name__)
 
@@ -95,40 +94,16 @@ def projected_delta(
 
     ``previous_keys``: per layer, (in × m) keys of the edits already in the model.
     """
-    layout = ModelLayout.of(model)
-    layers = (
-        sorted(layout.check_layer(x) for x in params.layers) if params.layers else list(layout.memit_layers())
-    )
-    prefixes = context_prefixes(model, tokenizer, params.prefixes, params.prefix_length, params.seed)
-    last_block = layout.block(model, layers[-1])
-    values = optimise_values(model, tokenizer, last_block, requests, prefixes, params.search)
-    targets = values.original + values.delta
+    layers = edited_layers(model, params.layers)
     moments = statistics.moments(layers)
-    patcher = Patcher(model)
-    updates: list[LowRankUpdate] = []
-    recorded: dict[int, torch.Tensor] = {}
-    try:
-        for i, layer in enumerate(layers):
-            module = layout.mlp_out(model, layer)
-            keys = subject_keys(model, tokenizer, {layer: module}, requests, prefixes)[layer]
-            now = values_at_subject(model, tokenizer, last_block, requests, "output")
-            gap = (targets - now).double() / (len(layers) - i)
-            moment = moments[layer].double()
-            alpha = params.ridge * float(torch.trace(moment)) / moment.shape[0]
-            before = previous_keys.get(layer, torch.zeros(moment.shape[0], 0))
-            right = projected_solve(
-                keys,
-                before.T,
-                statistics.null_projection(layer, params.preserved_energy),
-                alpha,
-            )
-            update = LowRankUpdate(layer, gap.T.float().contiguous(), right.float().contiguous())
-            log.info("projected layer %d: mean gap %.3f", layer, float(gap.norm(dim=1).mean()))
-            patcher.apply(WeightDelta(model_name, "projected", (), (update,)))
-            updates.append(update)
-            recorded[layer] = keys.T.contiguous()
-    finally:
-        patcher.revert_all()
+
+    def solve(layer: int, keys: torch.Tensor) -> torch.Tensor:
+        moment = moments[layer].double()
+        alpha = params.ridge * float(torch.trace(moment)) / moment.shape[0]
+        before = previous_keys.get(layer, torch.zeros(moment.shape[0], 0))
+        return projected_solve(keys, before.T, statistics.null_projection(layer, params.preserved_energy), alpha)
+
+    updates, recorded = spread_over_layers(model, tokenizer, requests, layers, params, solve, "projected", model_name)
     return WeightDelta(
         model=model_name,
         method="projected",
