@@ -31,6 +31,7 @@ model_app = typer.Typer(
 ModelOption = Annotated[
     str | None, typer.Option("--model", help="HF causal LM name or folder. Default: settings lm.")
 ]
+StatsTokens = Annotated[int, typer.Option("--stats-tokens", help="Tokens of text for the statistics.")]
 StatsSource = Annotated[
     str,
     typer.Option(
@@ -83,9 +84,7 @@ def propagate(
         str, typer.Option("--edits", help="Comma-separated edit ids, or all active edits.")
     ] = "all",
     stats_source: StatsSource = "python-docs",
-    stats_tokens: Annotated[
-        int, typer.Option("--stats-tokens", help="Tokens of text for the statistics.")
-    ] = (DEFAULT_STATS_TOKENS),
+    stats_tokens: StatsTokens = DEFAULT_STATS_TOKENS,
     store: StoreOption = None,
 ) -> None:
     """Write the graph's active edits into the model's weights, as a reversible delta.
@@ -265,9 +264,7 @@ def refit(
     ] = "memit",
     model: ModelOption = None,
     stats_source: StatsSource = "python-docs",
-    stats_tokens: Annotated[
-        int, typer.Option("--stats-tokens", help="Tokens of text for the statistics.")
-    ] = (DEFAULT_STATS_TOKENS),
+    stats_tokens: StatsTokens = DEFAULT_STATS_TOKENS,
     store: StoreOption = None,
 ) -> None:
     """Replace every active delta by one delta that re-fits all active edits of the graph together.
