@@ -7,14 +7,15 @@ at the prompt instead of becoming a new entity.
 
 from __future__ import annotations
 
-import difflib
 import re
+
+from rapidfuzz import fuzz, process
 
 from kg.errors import InputError
 from kg.records import Entity, Relation
 from kg.store import FactStore
 
-CLOSE_CUTOFF = 0.8  # difflib ratio at which a name counts as a likely typo of a label ('Eurro' ~ 'Euro': 0.89)
+CLOSE_CUTOFF = 80.0  # character similarity (0..100) at which a name is a likely typo of a label ('Eurro' ~ 'Euro': 89)
 SUGGESTIONS = 3
 
 
@@ -51,15 +52,13 @@ def resolve_entity(store: FactStore, text: str | None, role: str = "entity") -> 
 def close_entities(store: FactStore, text: str) -> list[Entity]:
     """Entities whose label or an alias is spelt almost like ``text``, closest first."""
     wanted = text.strip().casefold()
+    named = [(name.casefold(), entity) for entity in store.entities() for name in (entity.label, *entity.aliases)]
     scored: dict[str, tuple[float, Entity]] = {}
-    for entity in store.entities():
-        for name in (entity.label, *entity.aliases):
-            folded = name.casefold()
-            if abs(len(folded) - len(wanted)) > max(2, len(wanted) // 4):
-                continue
-            ratio = difflib.SequenceMatcher(None, wanted, folded).ratio()
-            if ratio >= CLOSE_CUTOFF and ratio > scored.get(entity.id, (0.0, entity))[0]:
-                scored[entity.id] = (ratio, entity)
+    matches = process.extract(wanted, [n for n, _ in named], scorer=fuzz.ratio, score_cutoff=CLOSE_CUTOFF, limit=None)
+    for _, ratio, at in matches:  # the same maintained matcher as the linker's (retrieval.fuzzy)
+        entity = named[at][1]
+        if ratio > scored.get(entity.id, (0.0, entity))[0]:
+            scored[entity.id] = (ratio, entity)
     ranked = sorted(scored.values(), key=lambda pair: (-pair[0], pair[1].id))
     return [entity for _, entity in ranked[:SUGGESTIONS]]
 
@@ -77,7 +76,9 @@ def resolve_relation(store: FactStore, text: str | None) -> Relation:
     for relation in relations:
         if lowered in (relation.label.lower(), f"{relation.label} ({relation.id})".lower()):
             return relation
-    close = difflib.get_close_matches(lowered, [r.label.lower() for r in relations], SUGGESTIONS, CLOSE_CUTOFF)
+    labels = [r.label.lower() for r in relations]
+    found_close = process.extract(lowered, labels, scorer=fuzz.ratio, score_cutoff=CLOSE_CUTOFF, limit=SUGGESTIONS)
+    close = [label for label, _, _ in found_close]
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise InputError(f"unknown relation {text!r}{hint} (list them with 'kgedit kg relations')")
 
