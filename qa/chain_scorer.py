@@ -37,7 +37,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path as FilePath
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -46,7 +46,7 @@ from kg.errors import ModelError
 from kg.files import write_text
 from kg.records import Relation
 from qa.inverse import is_inverse
-from qa.paths import GraphView, Path
+from qa.paths import GraphView, Walk
 from qa.phrasing import (
     aliases,
     answer_type,
@@ -207,13 +207,13 @@ class ChainScorer:
 
     # ----- path-level -------------------------------------------------------------------------
 
-    def warm(self, paths: Sequence[Path], view: GraphView) -> None:
+    def warm(self, paths: Sequence[Walk], view: GraphView) -> None:
         """Embed the chain texts of ``paths`` not seen before in one batch (training warms many
         questions' candidates at once: far faster than a small batch per question)."""
         chains = [[r for r in (view.relation(x) for x in key) if r is not None] for key in {p.relations for p in paths}]
         self.cache.get([text for chain in chains for text in _chain_texts(chain)])
 
-    def features(self, question: QuestionView, paths: Sequence[Path], view: GraphView) -> np.ndarray:
+    def features(self, question: QuestionView, paths: Sequence[Walk], view: GraphView) -> np.ndarray:
         rows = np.zeros((len(paths), len(FEATURES)), dtype=np.float32)
         if not paths:
             return rows
@@ -328,7 +328,7 @@ class ChainScorer:
         extended = np.maximum(cover[None, :], np.stack([supported(r) for r in nexts]))
         return float(extended.mean(axis=1).max() - cover.mean())
 
-    def score(self, question: QuestionView, paths: Sequence[Path], view: GraphView, forward: bool = False) -> np.ndarray:
+    def score(self, question: QuestionView, paths: Sequence[Walk], view: GraphView, forward: bool = False) -> np.ndarray:
         weights = self.forward_weights if forward and self.forward_weights is not None else self.weights
         return self.features(question, paths, view) @ weights
 
@@ -337,7 +337,7 @@ class ChainScorer:
 
     # ----- persistence ------------------------------------------------------------------------
 
-    def save(self, path: FilePath, meta: dict[str, object]) -> None:
+    def save(self, path: Path, meta: dict[str, object]) -> None:
         """Write the weights atomically (temp file, fsync, rename) with a version stamp."""
         payload = {
             "version": VERSION,
@@ -354,7 +354,7 @@ class ChainScorer:
         write_text(path, json.dumps(payload, indent=2))
 
     @classmethod
-    def load(cls, path: FilePath, encoder: TextEncoder) -> ChainScorer:
+    def load(cls, path: Path, encoder: TextEncoder) -> ChainScorer:
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:

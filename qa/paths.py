@@ -29,7 +29,7 @@ STATS_SAMPLE = 50_000  # subjects the view's statistics are counted over (all of
 
 
 @dataclass(frozen=True)
-class Path:
+class Walk:
     """A walk from the linked entity: the facts of its hops, and optionally one hop the graph lacks.
 
     ``missing`` names the relation of a final hop that has no fact in the current view; the pipeline
@@ -307,7 +307,7 @@ def enumerate_paths(
     open_relations: Iterable[str] = (),
     limit: int = 20000,
     only_expected: bool = True,
-) -> list[Path]:
+) -> list[Walk]:
     """Every walk of 1..``max_hops`` facts from ``start``, plus walks ending in one missing hop.
 
     ``open_relations`` are relations the question seems to ask about; a walk whose end entity has no
@@ -318,11 +318,11 @@ def enumerate_paths(
     ranks them low, so it stays wary of the language model where the pruning lets one through.
     """
     wanted = tuple(dict.fromkeys(open_relations))
-    found: list[Path] = []
+    found: list[Walk] = []
     if not view.has_entity(start):
         return found
 
-    def missing_after(prefix: tuple[Fact, ...]) -> Iterator[Path]:
+    def missing_after(prefix: tuple[Fact, ...]) -> Iterator[Walk]:
         end = prefix[-1].object if prefix else start
         present = view.out(end)
         # entities reached the way the prefix goes usually have the relation: a real gap
@@ -330,7 +330,7 @@ def enumerate_paths(
         for relation in wanted:
             usual = not only_expected or expected is None or relation in expected
             if relation not in present and usual:
-                yield Path(start, prefix, relation)
+                yield Walk(start, prefix, relation)
 
     stack: list[tuple[Fact, ...]] = [()]
     while stack:
@@ -349,6 +349,6 @@ def enumerate_paths(
                 continue
             for fact in facts:
                 walk = (*prefix, fact)
-                found.append(Path(start, walk))
+                found.append(Walk(start, walk))
                 stack.append(walk)
     return found

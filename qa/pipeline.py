@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path as FilePath
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from kg import conflicts
@@ -25,7 +25,7 @@ from kg.errors import ModelError
 from kg.records import Fact, Origin
 from kg.store import FactStore
 from qa.chain_scorer import ARTEFACT, ChainScorer, QuestionView, TextEncoder
-from qa.paths import GraphView, Path
+from qa.paths import GraphView, Walk
 from qa.scorer_training import mask
 from qa.search import RANKED, ranked_paths, same_chain
 from qa.systems import System, SystemContext, register_system
@@ -64,10 +64,10 @@ class Choice:
     """The best path found for a question, with the runners-up (for the trace)."""
 
     mention: MentionLike
-    path: Path
+    path: Walk
     score: float
-    ranked: list[tuple[Path, float]]
-    branches: list[Path]  # every walk along the chosen relation chain (several for multi-valued hops)
+    ranked: list[tuple[Walk, float]]
+    branches: list[Walk]  # every walk along the chosen relation chain (several for multi-valued hops)
     floor: float | None = None  # the abstention threshold calibrated for the weights that scored it
 
     def answers(self) -> list[str]:
@@ -75,11 +75,11 @@ class Choice:
         return list(dict.fromkeys(p.end for p in self.branches)) or [self.path.end]
 
 
-def scorer_path(cache_dir: FilePath | None) -> FilePath | None:
+def scorer_path(cache_dir: Path | None) -> Path | None:
     return cache_dir / "qa" / ARTEFACT if cache_dir is not None else None
 
 
-def load_scorer(cache_dir: FilePath | None, encoder: TextEncoder) -> ChainScorer:
+def load_scorer(cache_dir: Path | None, encoder: TextEncoder) -> ChainScorer:
     """The trained chain scorer: the one rebuilt under ``cache_dir`` if any, else the packaged one."""
     cached = scorer_path(cache_dir)
     if cached is not None and cached.exists():
@@ -164,7 +164,7 @@ class GraphPipeline:
                 best = Choice(mention, ranked[0][0], ranked[0][1], ranked[:RANKED], branches, floor)
         return best
 
-    def _ranked(self, question: QuestionView, start: str) -> tuple[list[tuple[Path, float]], float | None]:
+    def _ranked(self, question: QuestionView, start: str) -> tuple[list[tuple[Walk, float]], float | None]:
         """Candidate walks, best first, and the abstention floor that applies to them.
 
         With forward weights (a scorer trained on forward chains only ranks those best), forward walks
@@ -257,7 +257,7 @@ class GraphPipeline:
             return f"edit {fact.edit_id} replaces {', '.join(self.view.label(o) for o in replaced)}"
         return f"edit {fact.edit_id}"
 
-    def _model_hop(self, path: Path, trace: Trace) -> str:
+    def _model_hop(self, path: Walk, trace: Trace) -> str:
         relation = self.view.relation(path.missing or "")
         subject = self.view.label(path.end)
         question = relation.question(subject) if relation else f"{path.missing} of {subject}?"

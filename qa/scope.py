@@ -15,7 +15,7 @@ import logging
 import random
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path as FilePath
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -35,7 +35,7 @@ VERSION = 1
 ARTEFACT = "scope_detector.json"
 
 
-def scope_path(cache_dir: FilePath) -> FilePath:
+def scope_path(cache_dir: Path) -> Path:
     return cache_dir / "qa" / ARTEFACT
 
 
@@ -78,12 +78,12 @@ class ScopeDetector:
         logits = self.features(question, facts) @ self.weights
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
-    def save(self, path: FilePath, meta: dict[str, object]) -> None:
+    def save(self, path: Path, meta: dict[str, object]) -> None:
         payload = {"version": VERSION, "features": list(FEATURES), "weights": self.weights.tolist(), **meta}
         write_text(path, json.dumps(payload, indent=2))
 
     @classmethod
-    def load(cls, path: FilePath, encoder: TextEncoder, view: GraphView) -> ScopeDetector:
+    def load(cls, path: Path, encoder: TextEncoder, view: GraphView) -> ScopeDetector:
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
@@ -93,7 +93,7 @@ class ScopeDetector:
         return cls(encoder, view, np.asarray(payload["weights"], dtype=np.float32))
 
 
-def load_scope(cache_dir: FilePath | None, encoder: TextEncoder, view: GraphView) -> ScopeDetector:
+def load_scope(cache_dir: Path | None, encoder: TextEncoder, view: GraphView) -> ScopeDetector:
     """The detector rebuilt under ``cache_dir`` if any, else the packaged one."""
     if cache_dir is not None and scope_path(cache_dir).exists():
         return ScopeDetector.load(scope_path(cache_dir), encoder, view)
@@ -127,7 +127,7 @@ def training_pairs(view: GraphView, count: int, seed: int) -> list[tuple[str, Fa
 
 
 def train_scope(
-    view: GraphView, encoder: TextEncoder, target: FilePath, count: int = 2000, seed: int = 0, source: str = ""
+    view: GraphView, encoder: TextEncoder, target: Path, count: int = 2000, seed: int = 0, source: str = ""
 ) -> ScopeReport:
     view.refresh()
     detector = ScopeDetector(encoder, view)

@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from pathlib import Path as FilePath
+from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from qa.chain_scorer import ChainScorer, QuestionView, TextEncoder
-from qa.paths import GraphView, Path
+from qa.paths import GraphView, Walk
 from qa.phrasing import content_words, ngrams, phrase_grams
 from qa.search import candidate_paths, open_relations
 from qa.training_data import BACKWARDS, Example, sample_examples
@@ -43,7 +43,7 @@ def mask(question: str, span: tuple[int, int]) -> str:
 
 def candidates_for(
     scorer: ChainScorer, view: GraphView, example: Example, drop_last: bool, backwards: bool = True
-) -> tuple[QuestionView, list[Path], np.ndarray]:
+) -> tuple[QuestionView, list[Walk], np.ndarray]:
     """The candidate paths of one example and a mask of the right ones."""
     question = scorer.read_question(mask(example.question, example.span))
     opened = open_relations(scorer, question, view.relations())
@@ -52,7 +52,7 @@ def candidates_for(
     if drop_last:
         k = len(gold)
         paths = [p for p in paths if p.facts[:k] != gold and not (p.missing and p.facts == gold)]
-        target = Path(example.start, gold[:-1], gold[-1].relation, example.inverse[:-1])
+        target = Walk(example.start, gold[:-1], gold[-1].relation, example.inverse[:-1])
         if target not in paths:
             paths.append(target)
         right = np.array([p.facts == target.facts and p.missing == target.missing for p in paths])
@@ -138,7 +138,7 @@ def _softmax_fit(
 def train_and_save(
     view: GraphView,
     encoder: TextEncoder,
-    target: FilePath,
+    target: Path,
     count: int = 6000,
     seed: int = 0,
     source: str = "",

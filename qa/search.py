@@ -20,7 +20,7 @@ import numpy as np
 from kg.records import Fact, Relation
 from qa.chain_scorer import ChainScorer, QuestionView
 from qa.inverse import inverse_id
-from qa.paths import MAX_HOPS, UNDOES, GraphView, Path
+from qa.paths import MAX_HOPS, UNDOES, GraphView, Walk
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +47,14 @@ def candidate_paths(
     beam: int = BEAM,
     only_expected: bool = True,
     backwards: bool = True,
-) -> list[Path]:
+) -> list[Walk]:
     """Every walk the bounded search keeps from ``start`` (1..``max_hops`` hops), plus walks ending in
     one missing hop for the relations in ``open_rel`` where entities reached that way usually have them."""
     if not view.has_entity(start):
         return []
     wanted = tuple(dict.fromkeys(open_rel))
-    found: list[Path] = list(_missing_after(view, Path(start, ()), wanted, only_expected))
-    frontier = [Path(start, ())]
+    found: list[Walk] = list(_missing_after(view, Walk(start, ()), wanted, only_expected))
+    frontier = [Walk(start, ())]
     for depth in range(1, max_hops + 1):
         grown = _grow(scorer, view, question, frontier, backwards, beam)
         if not grown:
@@ -68,10 +68,10 @@ def candidate_paths(
     return found
 
 
-Option = tuple[Path, tuple[Fact, ...], bool]  # a walk, the facts one more hop could take, backwards?
+Option = tuple[Walk, tuple[Fact, ...], bool]  # a walk, the facts one more hop could take, backwards?
 
 
-def _options(view: GraphView, path: Path, backwards: bool) -> Iterator[tuple[str, tuple[Fact, ...], bool]]:
+def _options(view: GraphView, path: Walk, backwards: bool) -> Iterator[tuple[str, tuple[Fact, ...], bool]]:
     """The relations one more hop from the end of ``path`` can take: never the same (subject,
     relation) key twice, never a symmetric relation backwards (forwards reaches the same)."""
     end = path.end
@@ -88,8 +88,8 @@ def _options(view: GraphView, path: Path, backwards: bool) -> Iterator[tuple[str
 
 
 def _grow(
-    scorer: ChainScorer, view: GraphView, question: QuestionView, frontier: list[Path], backwards: bool, beam: int
-) -> list[Path]:
+    scorer: ChainScorer, view: GraphView, question: QuestionView, frontier: list[Walk], backwards: bool, beam: int
+) -> list[Walk]:
     """The next hop's walks: of the ``beam`` all-forward chains the question mentions most (mean
     mention), and of half as many chains with a backward hop, so backward chains never crowd out the
     forward ones and the forward search stays what full enumeration was wherever an entity has fewer
@@ -111,12 +111,12 @@ def _grow(
             total += strength[ident]
         return total / len(chain)
 
-    def build(chains: dict[tuple[str, ...], list[Option]], width: int, room: int) -> list[Path]:
+    def build(chains: dict[tuple[str, ...], list[Option]], width: int, room: int) -> list[Walk]:
         keys = list(chains)
         sizes = [sum(len(facts) for _, facts, _ in chains[k]) for k in keys]
         if len(keys) > width or sum(sizes) > room or max(sizes, default=0) > PER_CHAIN:
             keys = sorted(keys, key=lambda c: -mentioned(c))[:width]
-        walks: list[Path] = []
+        walks: list[Walk] = []
         for key in keys:
             made = 0
             for path, facts, back in chains[key]:
@@ -127,7 +127,7 @@ def _grow(
                         continue
                     if _undoes(view, path, fact, back):
                         continue
-                    walk = Path(path.start, (*path.facts, fact), None, flags)
+                    walk = Walk(path.start, (*path.facts, fact), None, flags)
                     walk.__dict__["relations"] = key  # what the cached property would compute
                     walks.append(walk)
                     made += 1
@@ -136,7 +136,7 @@ def _grow(
     return build(forward, beam, FRONTIER) + build(backward, max(1, beam // 2), FRONTIER // 2)
 
 
-def _undoes(view: GraphView, path: Path, fact: Fact, back: bool) -> bool:
+def _undoes(view: GraphView, path: Walk, fact: Fact, back: bool) -> bool:
     """A hop straight back to where the last one left, by a pair of relations that mostly undoes
     itself (the country of the capital of France; the cities of the country whose capital is Lima):
     nobody asks that, and the composer never composes it, so it is never a candidate."""
@@ -149,7 +149,7 @@ def _undoes(view: GraphView, path: Path, fact: Fact, back: bool) -> bool:
     return view.return_rate(first, second) >= UNDOES
 
 
-def _flags(path: Path) -> tuple[bool, ...]:
+def _flags(path: Walk) -> tuple[bool, ...]:
     return tuple(path.backwards(i) for i in range(len(path.facts)))
 
 
@@ -160,7 +160,7 @@ def _bounded(facts: tuple[Fact, ...]) -> tuple[Fact, ...]:
     return facts
 
 
-def _missing_after(view: GraphView, prefix: Path, wanted: tuple[str, ...], only_expected: bool) -> Iterator[Path]:
+def _missing_after(view: GraphView, prefix: Walk, wanted: tuple[str, ...], only_expected: bool) -> Iterator[Walk]:
     """Candidates whose last hop is a relation the end entity lacks, where entities reached the way
     ``prefix`` goes usually have it (a real gap, not "the capital of a birthplace"), and never one the
     entity is an object of unless such objects usually have it too (Oulu is where companies have
@@ -179,7 +179,7 @@ def _missing_after(view: GraphView, prefix: Path, wanted: tuple[str, ...], only_
         if relation in pointing and relation not in (view.expected(relation) or ()):
             continue
         if relation not in present and usual:
-            yield Path(prefix.start, prefix.facts, relation, _flags(prefix))
+            yield Walk(prefix.start, prefix.facts, relation, _flags(prefix))
 
 
 def ranked_paths(
@@ -189,7 +189,7 @@ def ranked_paths(
     start: str,
     keep: int | None = RANKED,
     backwards: bool = True,
-) -> list[tuple[Path, float]]:
+) -> list[tuple[Walk, float]]:
     """The candidate paths from ``start`` for ``question``, best first, with their scores (the best
     ``keep``, or all of them). Without ``backwards``, only forward walks, scored by the scorer's
     forward weights when it has them."""
@@ -202,6 +202,6 @@ def ranked_paths(
     return [(paths[i], float(scores[i])) for i in order[:keep]]
 
 
-def same_chain(ranked: list[tuple[Path, float]], best: Path) -> list[Path]:
+def same_chain(ranked: list[tuple[Walk, float]], best: Walk) -> list[Walk]:
     """The walks that follow the best walk's relation chain: the branches of its answer set."""
     return [p for p, _ in ranked if p.relations == best.relations and not p.missing and p.end != best.start]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from kg.records import Fact, Relation
 from qa.inverse import forward_id, is_inverse
-from qa.paths import MAX_HOPS, UNDOES, GraphView, Path
+from qa.paths import MAX_HOPS, UNDOES, GraphView, Walk
 from qa.phrasing import aliases, answer_type, clause, head_noun, noun_phrase
 
 
@@ -30,12 +30,12 @@ class Example:
 
     @property
     def relations(self) -> tuple[str, ...]:
-        return Path(self.start, self.facts, None, self.inverse).relations
+        return Walk(self.start, self.facts, None, self.inverse).relations
 
     @property
     def answers(self) -> tuple[str, ...]:
         """The entity the walk reached (one of the answer set when a hop is multi-valued)."""
-        return (Path(self.start, self.facts, None, self.inverse).end,)
+        return (Walk(self.start, self.facts, None, self.inverse).end,)
 
 
 _PREPOSITIONS = frozenset({"in", "of", "by", "to", "for", "on", "at", "with", "as", "a"})
@@ -167,11 +167,11 @@ def sample_examples(
         walk = _walk(view, rng.choice(starts), rng.randint(1, max_hops), rng, backwards)
         if walk is None:
             continue
-        chain = [view.relation(r) for r in Path("", walk[0], None, walk[1]).relations]
+        chain = [view.relation(r) for r in Walk("", walk[0], None, walk[1]).relations]
         if any(r is None for r in chain):
             continue
         facts, inverse = walk
-        start = Path("", facts, None, inverse).left(0)
+        start = Walk("", facts, None, inverse).left(0)
         label = view.label(start)
         question = composer.compose([r for r in chain if r is not None], label)
         at = question.find(label)

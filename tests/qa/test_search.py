@@ -72,8 +72,8 @@ def test_composed_training_questions_walk_some_hops_backwards() -> None:
         start, end = example.span
         assert example.question[start:end] == view.label(example.start)
         # the walk is connected whichever way each hop goes
-        from qa.paths import Path
+        from qa.paths import Walk
 
-        walk = Path(example.start, example.facts, None, example.inverse)
+        walk = Walk(example.start, example.facts, None, example.inverse)
         assert all(walk.left(i + 1) == walk.reached(i) for i in range(len(example.facts) - 1))
     store.close()
