@@ -16,6 +16,7 @@ from contextlib import suppress
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from editors.hooks import Hook, StopForward, hooked
 from editors.requests import WeightRequest
 from editors.tokens import Encoded, encode, pad_batch, pad_id
 
@@ -114,10 +115,6 @@ def values_at_subject(
     return capture(model, tokenizer, {0: module}, rows, positions, kind)[0]
 
 
-class _Stop(Exception):
-    pass
-
-
 def capture(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -137,27 +134,18 @@ def capture(
         def pick(tensor: torch.Tensor) -> None:
             found[key].append(tensor[current["rows"], current["cols"]].detach().float().cpu())
             if all(len(v) == len(found[order[0]]) for v in found.values()):
-                raise _Stop
+                raise StopForward
 
         if kind == "input":
             return lambda _m, args: pick(args[0])
         return lambda _m, _a, out: pick(out[0] if isinstance(out, tuple) else out)
 
-    handles = []
-    for key, module in modules.items():
-        if kind == "input":
-            handles.append(module.register_forward_pre_hook(hook_for(key)))
-        else:
-            handles.append(module.register_forward_hook(hook_for(key)))
-    try:
+    with hooked(Hook(module, hook_for(key), before=kind == "input") for key, module in modules.items()):
         for start in range(0, len(rows), batch_rows):
             chunk = rows[start : start + batch_rows]
             ids, mask = pad_batch([r.ids for r in chunk], pad_id(tokenizer), device)
             current["rows"] = torch.arange(len(chunk), device=device)
             current["cols"] = torch.tensor(positions[start : start + batch_rows], device=device)
-            with torch.no_grad(), suppress(_Stop):
+            with torch.no_grad(), suppress(StopForward):
                 model(input_ids=ids, attention_mask=mask)
-    finally:
-        for handle in handles:
-            handle.remove()
     return {k: torch.cat(v) for k, v in found.items()}

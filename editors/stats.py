@@ -27,6 +27,7 @@ from tqdm import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from editors.arch import ModelLayout
+from editors.hooks import Hook, StopForward, hooked
 from editors.tokens import pad_batch, pad_id
 from kg.errors import InputError
 from kg.files import replacing, write_bytes
@@ -149,10 +150,6 @@ def model_fingerprint(name: str, model: PreTrainedModel) -> str:
     return f"{safe}-{digest}"
 
 
-class _Enough(Exception):
-    """Raised by a hook to stop the forward pass once the deepest needed layer has run."""
-
-
 def second_moments(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -210,14 +207,14 @@ def _compute(
             total = keys.T @ keys
             sums[layer] = sums[layer] + total if layer in sums else total
             if layer == deepest:
-                raise _Enough
+                raise StopForward
 
         return hook
 
-    handles = [layout.mlp_out(model, layer).register_forward_pre_hook(hook_for(layer)) for layer in layers]
     seen = 0
     progress = tqdm(total=tokens, desc=f"key statistics, layers {list(layers)}", unit="tok")
-    try:
+    hooks = (Hook(layout.mlp_out(model, layer), hook_for(layer), before=True) for layer in layers)
+    with progress, hooked(hooks):
         for start in range(0, len(sample.texts), batch_size):
             if seen >= tokens:
                 break
@@ -234,14 +231,10 @@ def _compute(
                 flat = mask.flatten().cumsum(0) <= room
                 mask = mask & flat.view_as(mask)
             mask_holder["mask"] = mask
-            with torch.no_grad(), contextlib.suppress(_Enough):
+            with torch.no_grad(), contextlib.suppress(StopForward):
                 model(input_ids=ids, attention_mask=attention)
             seen += int(mask.sum())
             progress.update(int(mask.sum()))
-    finally:
-        progress.close()
-        for handle in handles:
-            handle.remove()
     if seen == 0:
         raise InputError(f"the text sample {sample.source!r} produced no tokens")
     if seen < tokens:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from editors.hooks import Hook, hooked
 from editors.requests import WeightRequest
 from editors.tokens import encode, pad_id, with_continuation
 
@@ -252,8 +253,7 @@ def _search(
         hidden = lay.split.hidden(model, cache)[lay.pick_rows, lay.pick_cols]
         return (head(hidden) if head is not None else hidden).float()
 
-    handle = module.register_forward_hook(inject, with_kwargs=True)
-    try:
+    with hooked([Hook(module, inject, with_kwargs=True)]):
         with frozen(model):
             with torch.no_grad():
                 essence_init = torch.log_softmax(logits()[len(lay.gold) :], dim=-1)
@@ -290,8 +290,6 @@ def _search(
                         norms = delta.norm(dim=1).clamp_min(1e-12)
                         delta.mul_(torch.clamp(limit / norms, max=1.0)[:, None])
         log.info("value search: %d steps, target NLL %s", step + 1, [round(x, 3) for x in nll.tolist()])
-    finally:
-        handle.remove()
     keys = seen["key"][: lay.target_rows]
     key_sums = torch.zeros(n, keys.shape[1], device=device).index_add_(0, lay.owner[: lay.target_rows], keys)
     return Values(

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from editors.hooks import Hook, hooked
 from editors.lm import DEFAULT_LM, LanguageModel, cut_at_stop, load_lm, pick_device
 from kg.errors import ModelError
 
@@ -34,11 +35,8 @@ def test_generate_cuts_at_first_stop_string(tiny_llama_dir: Path) -> None:
     full = lm.generate("who is", max_new_tokens=8)
     word = full.split()[1]
     steps: list[int] = []
-    hook = lm.model.register_forward_hook(lambda *_: steps.append(1))
-    try:
+    with hooked([Hook(lm.model, lambda *_: steps.append(1))]):
         cut = lm.generate("who is", max_new_tokens=8, stop=[word])
-    finally:
-        hook.remove()
     assert cut == full[: full.find(word)]
     assert len(steps) < 8  # decoding stopped at the stop string instead of running to the limit
 
