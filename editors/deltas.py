@@ -201,23 +201,33 @@ class Patcher:
 
 
 class DeltaFolder:
-    """The deltas of one model on disk: active ones in ``root``, reverted ones in ``root/reverted``.
+    """Every weight delta of one model on disk, whoever made it (CLI, UI or the ``weights`` system).
 
-    A delta is taken out of the model by moving its file aside (never deleting it), so a revert can
-    itself be undone by moving the file back.
+    ``root/*.safetensors`` are the active deltas, applied on top of the base model wherever kgedit
+    uses that model's weights; ``root/reverted/`` holds the ones taken out; ``root/edit-sets/``
+    caches the delta the ``weights`` system computes for one set of edits (derived data: never
+    applied by anything else, and safe to delete). A delta is taken out of the model by moving its
+    file aside (never deleting it), so a revert can itself be undone by moving the file back.
     """
 
+    EDIT_SETS = "edit-sets"
+
     def __init__(self, root: Path, model: str) -> None:
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(model).name or model)
-        self.root = Path(root) / safe
+        self.root = Path(root) / _safe_name(Path(model).name or model)
         self.model = model
 
     def active(self) -> list[Path]:
         return sorted(self.root.glob("*.safetensors")) if self.root.exists() else []
 
     def add(self, delta: WeightDelta) -> Path:
+        """Save ``delta`` as an active delta, named by time, method and (the start of) its edit ids."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        return delta.save(self.root / f"{stamp}-{delta.method}.safetensors")
+        name = _safe_name(f"{stamp}-{delta.method}-{'-'.join(delta.edit_ids)}")[:120]
+        return delta.save(self.root / f"{name}.safetensors")
+
+    def edit_set(self, key: str) -> Path:
+        """Where the ``weights`` system caches its delta for the set of edits ``key`` names."""
+        return self.root / self.EDIT_SETS / f"{_safe_name(key)}.safetensors"
 
     def find(self, name: str) -> Path:
         """An active delta by path or file name (with or without the extension)."""
@@ -237,3 +247,7 @@ class DeltaFolder:
     def carrying(self, edit_ids: set[str]) -> list[Path]:
         """Active deltas that carry any of ``edit_ids``."""
         return [p for p in self.active() if edit_ids & set(WeightDelta.load(p).edit_ids)]
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)

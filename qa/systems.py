@@ -39,13 +39,17 @@ class System(Protocol):
 
 @dataclass(frozen=True)
 class SystemContext:
-    """What a system may need besides the store: model names, caches and the device."""
+    """What a system may need besides the store: model names, caches and the device.
+
+    ``deltas_dir`` is the folder of weight deltas (:class:`editors.deltas.DeltaFolder`); the
+    ``weights`` system caches its per-edit-set deltas there, and without it computes them afresh."""
 
     lm: str = DEFAULT_LM
     cache_dir: Path | None = None
     device: str = "auto"
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     index_dir: Path | None = None
+    deltas_dir: Path | None = None
 
 
 SystemFactory = Callable[[FactStore, SystemContext], System]
