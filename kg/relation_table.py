@@ -4,12 +4,15 @@ Importing a dataset that only gives relation ids (MQuAKE gives "P36") still need
 question template for every relation, or the fact index and the answering pipeline cannot phrase its
 facts. The table in ``wikidata_relations.tsv`` was written from Wikidata's own property labels and
 descriptions. A relation it lacks gets templates derived from its label, with a warning, so an import
-never fails for want of metadata.
+never fails for want of metadata. The table is the one home of relation text: templates, the noun
+phrases that nest a hop in a longer question, and the properties' other names (aliases, kept in
+``wikidata_aliases.tsv`` beside it), which the chain scorer and the question composer read.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +22,14 @@ from kg.records import Relation
 log = logging.getLogger(__name__)
 
 DEFAULT_TABLE = Path(__file__).with_name("wikidata_relations.tsv")
+DEFAULT_ALIASES = Path(__file__).with_name("wikidata_aliases.tsv")
 _COLUMNS = ("id", "label", "functional", "statement", "question", "phrase")
+_ALIAS_COLUMNS = ("id", "alias")
+
+
+def relation_key(relation: Relation) -> str:
+    """The id relation text is kept under: the Wikidata property when known ("P36"), else the id."""
+    return relation.wikidata_id or relation.id
 
 
 @dataclass(frozen=True)
@@ -37,29 +47,27 @@ class RelationEntry:
 class RelationTable:
     """Relation metadata by id, with label-derived fallbacks for ids the table does not know."""
 
-    def __init__(self, entries: list[RelationEntry]) -> None:
+    def __init__(
+        self, entries: list[RelationEntry], aliases: Mapping[str, tuple[str, ...]] | None = None
+    ) -> None:
         self._entries = {e.relation.id: e for e in entries}
+        self._aliases = dict(aliases or {})
         self._warned: set[str] = set()
 
     @classmethod
-    def load(cls, path: Path | None = None) -> RelationTable:
-        """Read a table in the shipped format (the shipped one when ``path`` is None)."""
+    def load(cls, path: Path | None = None, aliases: Path | None = None) -> RelationTable:
+        """Read a table in the shipped format (the shipped one when ``path`` is None), with the
+        shipped aliases unless ``aliases`` names another file: they are keyed by Wikidata property,
+        so they hold for any table that uses property ids."""
         path = path or DEFAULT_TABLE
-        try:
-            lines = path.read_text(encoding="utf-8-sig").splitlines()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read the relation table ({exc})") from exc
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: not UTF-8 text ({exc}); save the table as UTF-8") from exc
-        entries = []
-        for number, line in enumerate(lines, start=1):
-            if not line.strip() or line.startswith("#"):
-                continue
-            cells = line.split("\t")
-            if tuple(cells) == _COLUMNS:
-                continue
-            entries.append(_parse_row(cells, f"{path}, line {number}"))
-        return cls(entries)
+        entries = [_parse_row(cells, where) for cells, where in _data_rows(path, _COLUMNS, "relation table")]
+        names: dict[str, tuple[str, ...]] = {}
+        for cells, where in _data_rows(aliases or DEFAULT_ALIASES, _ALIAS_COLUMNS, "alias list"):
+            if len(cells) != len(_ALIAS_COLUMNS) or not all(c.strip() for c in cells):
+                raise InputError(f"{where}: expected a relation id and an alias, tab-separated")
+            ident, alias = (c.strip() for c in cells)
+            names[ident] = (*names.get(ident, ()), alias)
+        return cls(entries, names)
 
     def __contains__(self, ident: object) -> bool:
         return ident in self._entries
@@ -94,6 +102,41 @@ class RelationTable:
     def add(self, entry: RelationEntry) -> None:
         self._entries[entry.relation.id] = entry
 
+    def aliases(self, relation: Relation) -> tuple[str, ...]:
+        """The label first, then the property's other names (deduplicated, case-insensitive)."""
+        seen: dict[str, str] = {}
+        for name in (relation.label, *self._aliases.get(relation_key(relation), ())):
+            if name and name.lower() not in seen:
+                seen[name.lower()] = name
+        return tuple(seen.values())
+
+    def noun_phrase(self, relation: Relation, subject: str) -> str:
+        """"the capital of <subject>": the table's phrase for the relation, else one from its label."""
+        found = self._entries.get(relation_key(relation))
+        if found is not None:
+            return found.noun_phrase(subject)
+        return _derived_phrase(relation.label).format(subject=subject)
+
+
+def _data_rows(path: Path, columns: tuple[str, ...], what: str) -> Iterator[tuple[list[str], str]]:
+    """The tab-separated cells of each data line (no blank, comment or header line), with its place."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {what} ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc}); save the {what} as UTF-8") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        if tuple(cells) != columns:
+            yield cells, f"{path}, line {number}"
+
+
+def _derived_phrase(label: str) -> str:
+    return f"the {label} of {{subject}}"
+
 
 def derived_entry(ident: str, label: str) -> RelationEntry:
     """Generic templates from a relation label; multi-valued, since nothing says otherwise."""
@@ -106,7 +149,7 @@ def derived_entry(ident: str, label: str) -> RelationEntry:
         functional=False,
         wikidata_id=ident if _looks_like_property(ident) else None,
     )
-    return RelationEntry(relation, f"the {text} of {{subject}}", derived=True)
+    return RelationEntry(relation, _derived_phrase(text), derived=True)
 
 
 def _parse_row(cells: list[str], where: str) -> RelationEntry:

@@ -1,9 +1,10 @@
 """How relations are spoken about: noun phrases, synonyms, and questions composed from relation chains.
 
 The chain scorer compares a question with text composed from a candidate relation chain, and the
-training data composes questions the same way with more variety. Synonyms come from Wikidata's own
-property labels and aliases (e.g. P27 "country of citizenship", alias "nationality"), never from
-evaluation questions; a relation without an entry here is spoken about by its label.
+training data composes questions the same way with more variety. The relation text itself (noun
+phrases, and synonyms from Wikidata's own property labels and aliases, e.g. P27 "country of
+citizenship", alias "nationality") lives in :mod:`kg.relation_table`; a relation it lacks is spoken
+about by its label.
 """
 
 from __future__ import annotations
@@ -16,102 +17,10 @@ from kg.records import Relation
 from kg.relation_table import RelationTable
 from qa.inverse import inverse_noun_phrase, is_inverse
 
-# Wikidata property aliases (from the properties' own label/alias lists).
-WIKIDATA_ALIASES: dict[str, tuple[str, ...]] = {
-    "P6": ("head of government", "prime minister", "premier", "mayor", "leader of the government"),
-    "P17": ("country", "sovereign state", "nation"),
-    "P19": ("place of birth", "birthplace", "born in", "city of birth", "born", "birth city"),
-    "P20": ("place of death", "deathplace", "died in", "city of death", "died", "death place"),
-    "P26": ("spouse", "husband", "wife", "married to", "partner in marriage"),
-    "P27": ("country of citizenship", "citizenship", "nationality", "citizen of", "home country", "homeland"),
-    "P30": ("continent", "located on continent"),
-    "P35": ("head of state", "president", "monarch", "king", "queen", "chief of state"),
-    "P36": ("capital", "capital city", "seat of government"),
-    "P37": ("official language", "language of administration"),
-    "P38": ("currency", "money", "legal tender"),
-    "P40": ("child", "son", "daughter", "offspring"),
-    "P50": ("author", "writer", "written by", "novelist", "creator of the work"),
-    "P54": ("member of sports team", "team", "club", "plays for"),
-    "P69": ("educated at", "alma mater", "studied at", "university", "school attended"),
-    "P101": ("field of work", "area of expertise", "discipline"),
-    "P103": ("native language", "mother tongue", "first language"),
-    "P106": ("occupation", "profession", "job", "career"),
-    "P108": ("employer", "works for", "employed by"),
-    "P112": ("founded by", "founder", "established by", "created by"),
-    "P127": ("owned by", "owner", "parent company"),
-    "P131": ("located in the administrative territorial entity", "located in", "region", "state", "province"),
-    "P136": ("genre", "style", "kind of music", "type of work"),
-    "P140": ("religion", "religious affiliation", "faith"),
-    "P159": ("headquarters location", "headquarters", "head office", "based in"),
-    "P169": ("chief executive officer", "CEO", "chief executive"),
-    "P170": ("creator", "created by", "maker", "designer"),
-    "P175": ("performer", "performed by", "singer", "artist", "musician"),
-    "P176": ("manufacturer", "made by", "produced by", "maker", "builder"),
-    "P178": ("developer", "developed by", "programmer"),
-    "P264": ("record label", "music label", "label"),
-    "P286": ("head coach", "coach", "manager", "trainer"),
-    "P407": ("language of work or name", "language", "written in"),
-    "P413": ("position played on team", "position", "playing position"),
-    "P449": ("original broadcaster", "network", "channel", "aired on"),
-    "P463": ("member of", "membership", "belongs to"),
-    "P495": ("country of origin", "origin", "originated in"),
-    "P641": ("sport", "sport played"),
-    "P740": ("location of formation", "formed in", "founded in", "place of formation"),
-    "P1412": ("languages spoken, written or signed", "language spoken", "speaks", "language"),
-    "P1037": ("director / manager", "director", "manager", "head"),
-    "P488": ("chairperson", "chairman", "chair", "president of the organization"),
-    "P800": ("notable work", "known for", "famous work"),
-    "P937": ("work location", "place of work", "works in"),
-    "P551": ("residence", "lives in", "home"),
-    "P102": ("member of political party", "political party", "party"),
-    "P39": ("position held", "office held", "post"),
-    "P166": ("award received", "award", "prize"),
-    "P361": ("part of", "belongs to"),
-    "P527": ("has part", "consists of"),
-    "P1376": ("capital of", "is the capital of"),
-    "P150": ("contains administrative territorial entity", "subdivision"),
-    "P47": ("shares border with", "neighbour", "borders", "next to", "adjacent to", "bordered by", "neighbouring"),
-    "P31": ("instance of", "is a"),
-    "P279": ("subclass of", "kind of"),
-    "P21": ("sex or gender", "gender"),
-    "P22": ("father", "dad"),
-    "P25": ("mother", "mom"),
-    "P3373": ("sibling", "brother", "sister"),
-    "P1303": ("instrument", "plays instrument"),
-    "P1050": ("medical condition", "disease"),
-    "P364": ("original language of film or TV show", "original language", "language"),
-    "P57": ("director", "directed by", "film director"),
-    "P58": ("screenwriter", "written by", "script writer"),
-    "P86": ("composer", "music by"),
-    "P162": ("producer", "produced by"),
-    "P161": ("cast member", "actor", "starring"),
-    "P123": ("publisher", "published by"),
-    "P287": ("designed by", "designer"),
-    "P84": ("architect", "designed by"),
-    "P1001": ("applies to jurisdiction", "jurisdiction"),
-    "P206": ("located in or next to body of water", "body of water", "river", "lake"),
-    "P421": ("located in time zone", "time zone"),
-    "P1038": ("relative", "family member"),
-}
-
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
 STOPWORDS = frozenset(
     ["a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "has", "have", "had", "which", "what", "who", "whom", "whose", "where", "when", "how", "that", "this", "these", "those", "it", "its", "as", "and", "or", "x", "s", "'s", "about", "into", "there", "their", "they", "he", "she", "his", "her", "him", "one", "someone", "something", "can", "could", "would", "tell", "me", "please", "name"]
 )
-
-
-def relation_key(relation: Relation) -> str:
-    return relation.wikidata_id or relation.id
-
-
-def aliases(relation: Relation) -> tuple[str, ...]:
-    """The label first, then the Wikidata aliases of the property (deduplicated, case-insensitive)."""
-    names = [relation.label, *WIKIDATA_ALIASES.get(relation_key(relation), ())]
-    seen: dict[str, str] = {}
-    for name in names:
-        if name and name.lower() not in seen:
-            seen[name.lower()] = name
-    return tuple(seen.values())
 
 
 @lru_cache(maxsize=1)
@@ -119,15 +28,16 @@ def _table() -> RelationTable:
     return RelationTable.load()
 
 
+def aliases(relation: Relation) -> tuple[str, ...]:
+    """The label first, then the Wikidata aliases of the property (the shipped table's)."""
+    return _table().aliases(relation)
+
+
 def noun_phrase(relation: Relation, inner: str) -> str:
     """"the capital of <inner>": how a hop nests inside a longer question (the relation table's phrase)."""
     if is_inverse(relation.id):
         return inverse_noun_phrase(relation, inner, head_noun(relation))
-    table = _table()
-    key = relation_key(relation)
-    if key in table:
-        return table.entry(key).noun_phrase(inner)
-    return f"the {relation.label} of {inner}"
+    return _table().noun_phrase(relation, inner)
 
 
 def head_noun(relation: Relation) -> str:

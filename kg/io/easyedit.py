@@ -33,8 +33,7 @@ def match_relation(prompt: str, subject: str, relations: list[Relation]) -> Rela
     template = prompt.replace(subject, "{}") if "{}" not in prompt else prompt
     wanted = _normalise(template)
     for relation in relations:
-        cloze = relation.statement_template.split("{object}")[0].replace("{subject}", "{}")
-        if _normalise(cloze) == wanted:
+        if _normalise(relation.cloze("{}")) == wanted:
             return relation
     return None
 

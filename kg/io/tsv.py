@@ -130,7 +130,6 @@ def write_triples_tsv(path: Path, rows: list[tuple[str, str, str, str, str, str]
 def write_relations_tsv(path: Path, relations: list[Relation]) -> None:
     lines = ["id\tlabel\tcloze\tquestion\tfunctional"]
     for r in relations:
-        cloze = r.statement_template.split("{object}")[0].rstrip().replace("{subject}", "{}")
         question = r.question_template.replace("{subject}", "{}")
-        lines.append(_line([r.id, r.label, cloze, question, "yes" if r.functional else "no"]))
+        lines.append(_line([r.id, r.label, r.cloze("{}"), question, "yes" if r.functional else "no"]))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="")
