@@ -30,23 +30,15 @@ def ask(
 
     When the graph cannot answer, the answer is "cannot answer from the graph" with the reason; a
     language model's guess is printed only as a labelled guess."""
-    from qa.systems import SystemContext, make_system
+    from app.service.answering import AnsweringService, read_questions
 
     if system not in ("auto", "graph", "mello"):
         raise InputError(f"--system must be auto, graph or mello, not {system!r}")
-    questions = _questions(question, file)
+    questions = read_questions(question, file)
     settings, fact_store = open_store(store)
-    context = SystemContext(
-        lm=settings.lm,
-        cache_dir=settings.cache_dir,
-        device=settings.device,
-        embedding_model=settings.embedding_model,
-        index_dir=settings.index_dir,
-    )
     try:
-        answering = make_system(system, fact_store, context)  # models load once for every question
-        for text in questions:
-            answer = answering.answer(text)
+        answering = AnsweringService(settings, fact_store)  # models load once for every question
+        for text, answer in zip(questions, answering.answer_all(questions, system), strict=True):
             if as_json:
                 typer.echo(json.dumps(answer_record(answer), ensure_ascii=False))
                 continue
@@ -57,23 +49,6 @@ def ask(
                 typer.echo(lines(explanation(answer)))
     finally:
         fact_store.close()
-
-
-def _questions(question: str | None, file: Path | None) -> list[str]:
-    if (question is None) == (file is None):
-        raise InputError("give either a question or --file QUESTIONS.txt, not both or neither")
-    if file is None:
-        if not (question or "").strip():
-            raise InputError("the question is empty")
-        return [(question or "").strip()]
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{file}: cannot read the questions ({exc.__class__.__name__})") from exc
-    found = [line.strip() for line in lines if line.strip()]
-    if not found:
-        raise InputError(f"{file}: no questions (one question a line)")
-    return found
 
 
 def answer_record(answer: Answer) -> dict[str, object]:

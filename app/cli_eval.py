@@ -11,7 +11,6 @@ import typer
 from app.context import settings_for
 from app.display import console, lines, plain
 from kg.errors import InputError
-from qa.matching import MatchMode
 
 eval_app = typer.Typer(help="Evaluate answering systems on MQuAKE-format data.", no_args_is_help=True)
 bench_app = typer.Typer(help="Make MQuAKE-format benchmark cases from a graph.", no_args_is_help=True)
@@ -34,35 +33,16 @@ def mquake(
     fresh: Annotated[bool, typer.Option("--fresh", help="Ignore results already in --out and start over.")] = False,
 ) -> None:
     """Evaluate a system on an MQuAKE-format file by edit batch; resumes an interrupted run in --out."""
-    from qa.evaluate import EvalRequest, run_mquake
-    from qa.harness import HarnessConfig, Setting, parse_batch_sizes
+    from app.service.evaluating import EvaluationRequest, evaluate
     from qa.report import markdown
-    from qa.systems import SystemContext
 
-    if setting not in ("kg", "model"):
-        raise InputError(f"--setting must be kg or model, not {setting!r}")
-    if match not in ("exact", "contains"):
-        raise InputError(f"--match must be exact or contains, not {match!r}")
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    if background is not None and not background.is_file():
-        raise InputError(f"--background {background}: no such file")
-    if sample is not None and sample < 1:
-        raise InputError("--sample must be a positive number of cases")
-    if background is not None and setting == "model":
-        console.print("note: --background is ignored in the model setting (the store holds only the edits)")
-    settings = settings_for(None)
-    context = SystemContext(
-        lm=lm or settings.lm,
-        cache_dir=settings.cache_dir,
-        device=device or settings.device,
-        embedding_model=settings.embedding_model,
-        index_dir=None,
+    request = EvaluationRequest(
+        path, out, setting, batch, system, background, sample, seed, match, single_hops, lm, device, fresh
     )
-    config = HarnessConfig(Setting(setting), parse_batch_sizes(batch), MatchMode(match), single_hops)
-    request = EvalRequest(path, config, system, out, context, background, sample, seed, fresh)
-    summary = run_mquake(request)
-    console.print(lines(markdown(summary)))
+    for note in request.notes():
+        console.print(f"note: {note}")
+    result = evaluate(settings_for(None), request)
+    console.print(lines(markdown(result.summary)))
     console.print(f"reports written to {plain(out, 400)}")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from app.service.evaluating import PLOTS, EvaluationRequest, evaluate
 from app.ui.common import guarded
 from app.ui.services import Services
 from kg.errors import InputError
@@ -25,7 +26,6 @@ from kg.errors import InputError
 NO_BACKGROUND = "(none)"
 BUNDLED = "bundled/"  # prefix of the bundled dev set's files in the pickers
 RESULT_COLUMNS = ["batch", "subset", "cases", "multi-hop acc.", "question acc.", "hop-wise acc.", "edit-wise"]
-PLOTS = ("accuracy_by_batch.png", "accuracy_by_hops.png")
 
 
 def data_files(services: Services, suffix: str) -> list[str]:
@@ -107,36 +107,28 @@ def summary_text(summary: dict[str, Any], dataset: str) -> str:
 
 
 def run_evaluation(services: Services, form: EvalForm) -> tuple[str, pd.DataFrame, str | None, str | None, list[str]]:
-    """Summary, results, the two plots and the report files of one run."""
-    from qa.evaluate import EvalRequest, run_mquake
-    from qa.harness import HarnessConfig, Setting, parse_batch_sizes
-    from qa.matching import MatchMode
-    from qa.systems import system_names
-
+    """Summary, results, the two plots and the report files of one run (see :func:`evaluate`)."""
     if not form.dataset:
         raise InputError("choose a dataset first (upload one if the list is empty)")
     data = data_file(services, form.dataset)
     extra = None if form.background in ("", NO_BACKGROUND, None) else data_file(services, form.background)
-    if form.system not in system_names():
-        raise InputError(f"unknown system {form.system!r}")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    out = services.data_path("exports", "runs", f"{stamp}-{form.system}-{form.setting}")
-    request = EvalRequest(
+    request = EvaluationRequest(
         dataset=data,
-        config=HarnessConfig(Setting(form.setting), parse_batch_sizes(form.batches or ""), MatchMode(form.match)),
+        out=services.data_path("exports", "runs", f"{stamp}-{form.system}-{form.setting}"),
+        setting=form.setting,
+        batches=form.batches or "",
         system=form.system,
-        out=out,
-        context=services.system_context(),
         background=extra,
         sample=int(form.sample) if form.sample else None,
         seed=int(form.seed or 0),
+        match=form.match,
         fresh=True,
-        progress=True,
     )
-    summary = run_mquake(request)
-    files = sorted(str(p) for p in out.iterdir() if p.suffix in (".md", ".json", ".png"))
-    plots = [str(out / name) if (out / name).is_file() else None for name in PLOTS]
-    return summary_text(summary, form.dataset), results_frame(summary), plots[0], plots[1], files
+    result = evaluate(services.settings, request)
+    plots = [str(p) if p else None for p in result.plots()]
+    files = [str(p) for p in result.reports()]
+    return summary_text(result.summary, form.dataset), results_frame(result.summary), plots[0], plots[1], files
 
 
 def add_file(services: Services, uploaded: str | None) -> tuple[Any, Any, None]:

@@ -1,7 +1,8 @@
 """What the UI shares per process: one fact store, one answering pipeline, one write lock.
 
 Gradio runs event handlers on worker threads. The operations themselves are
-:class:`app.service.curation.KgService`'s (:attr:`Services.kg`); reads go straight to the store;
+:class:`app.service.curation.KgService`'s (:attr:`Services.kg`) and
+:class:`app.service.answering.AnsweringService`'s (:attr:`Services.answering`); reads go straight to the store;
 writes (edits, retractions, imports) take its write lock (:attr:`Services.write_lock`) so that a preview and the commit that follows
 it see the same store, and the Gradio queue serialises them through one concurrency group.
 Paths that users name (uploads, exports, datasets) are confined to ``settings.data_dir``.
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.config import Settings
+from app.service.answering import AnsweringService
 from app.service.curation import KgService
 from app.ui.admission import QuestionLanes
 from kg.errors import InputError, KgeditError
@@ -25,7 +27,7 @@ from kg.records import Entity, Relation
 from kg.store import FactStore
 
 if TYPE_CHECKING:
-    from qa.systems import System, SystemContext
+    from qa.systems import System
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,7 @@ class Services:
         self.write_lock = self.kg.write_lock
         self._catalogue = EntityCatalogue()
         self._catalogue_lock = threading.Lock()
-        self._systems: dict[str, System] = {}
-        self._system_lock = threading.Lock()
+        self.answering = AnsweringService(settings, store)
         self.questions = QuestionLanes(settings)
 
     # ----- entities and relations ------------------------------------------------------------
@@ -184,27 +185,8 @@ class Services:
     # ----- answering -------------------------------------------------------------------------
 
     def system(self, name: str) -> System:
-        """The answering system of this name, built once per process (models load on first use).
-
-        Systems follow the store through its change listener, so one instance serves every question.
-        """
-        with self._system_lock:
-            if name not in self._systems:
-                from qa.systems import make_system
-
-                self._systems[name] = make_system(name, self.store, self.system_context())
-            return self._systems[name]
-
-    def system_context(self) -> SystemContext:
-        from qa.systems import SystemContext
-
-        return SystemContext(
-            lm=self.settings.lm,
-            cache_dir=self.settings.cache_dir,
-            device=self.settings.device,
-            embedding_model=self.settings.embedding_model,
-            index_dir=self.settings.index_dir,
-        )
+        """The answering system of this name, built once per process (see :class:`AnsweringService`)."""
+        return self.answering.system(name)
 
 
 def entity_display(entity: Entity) -> str:
