@@ -21,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from kg.normalize import normalize
 from kg.records import Fact
 
 log = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ class InContextEditor:
         if best is None or best.in_scope < self.threshold:
             return Step(question, guess, guess, None, False, checked)
         answer = self.label(best.fact.object)
-        replaced = _norm(answer) != _norm(guess)
+        replaced = normalize(answer) != normalize(guess)
         return Step(question, guess, answer, best.fact, replaced, checked)
 
 
@@ -167,6 +168,3 @@ def _statement(step: Step) -> str:
     chosen = next((c for c in step.checked if c.fact == step.fact), None)
     return chosen.statement if chosen else ""
 
-
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())

@@ -1,7 +1,11 @@
-"""Text normalisation shared by the entity linker's dictionary and its questions.
+"""Text normalisation: the one place that decides when two spellings are the same text.
 
-Names and questions go through the same tokeniser, so "the U.S.A.", "USA" and "usa" meet on one key.
-Each token keeps its character span in the original text, so a match maps back to what the user wrote.
+Names and questions go through the same tokeniser, so "the U.S.A.", "USA" and "usa" meet on one key
+in the entity linker's dictionary. Each token keeps its character span in the original text, so a
+match maps back to what the user wrote. Whole texts (answers against gold answers, a model's guess
+against a retrieved fact, an import's prompt against a relation's cloze) are compared through
+:func:`normalize`, and every package that skips function words skips the same :data:`STOPWORDS`.
+It lives in ``kg`` because the importers need it too, and every package above may import ``kg``.
 """
 
 from __future__ import annotations
@@ -19,14 +23,17 @@ MAX_TEXT_CHARS = 4000
 _TOKEN = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+")
 _APOSTROPHES = ("'", "\u2019")
 ARTICLES = frozenset({"the", "a", "an"})
-STOPWORDS = frozenset(
+STOPWORDS = ARTICLES | frozenset(
     {
         "who", "whom", "whose", "what", "which", "where", "when", "why", "how", "is", "are", "was",
         "were", "be", "been", "being", "do", "does", "did", "of", "in", "on", "at", "to", "for", "by",
-        "with", "from", "into", "and", "or", "as", "it", "its", "this", "that", "these", "those", "he",
-        "she", "they", "his", "her", "their", "there", "than", "then", "has", "have", "had", "name",
+        "with", "from", "into", "about", "and", "or", "as", "it", "its", "this", "that", "these",
+        "those", "he", "she", "they", "him", "his", "her", "their", "there", "than", "then", "has",
+        "have", "had", "can", "could", "would", "one", "someone", "something", "s", "tell", "me",
+        "please", "name",
     }
 )  # fmt: skip
+"""Words that name no entity and no relation: question words, function words, request phrasing."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,36 @@ class Token:
     text: str
     start: int
     end: int
+
+
+_JOINERS = re.compile(r"(?<=\w)[.'’](?=\w)|[.'’](?=\s|$)")
+_NON_WORD = re.compile(r"[^\w\s]|_")
+
+
+def normalize(text: str) -> str:
+    """Lower-case words without accents, punctuation or articles; initials joined ("u s a" -> "usa")."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = text.replace("&", " and ")
+    text = _JOINERS.sub("", text)
+    text = _NON_WORD.sub(" ", text)
+    words = _join_initials(text.split())
+    return " ".join(w for w in words if w not in ARTICLES)
+
+
+def _join_initials(words: list[str]) -> list[str]:
+    """Runs of two or more single letters are one abbreviation; a lone letter stays a word."""
+    out: list[str] = []
+    run: list[str] = []
+    for word in [*words, ""]:
+        if len(word) == 1 and word.isalpha():
+            run.append(word)
+            continue
+        out += ["".join(run)] if len(run) > 1 else run
+        run = []
+        if word:
+            out.append(word)
+    return out
 
 
 def fold(word: str) -> str:

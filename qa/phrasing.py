@@ -13,14 +13,13 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from kg.normalize import STOPWORDS
 from kg.records import Relation
 from kg.relation_table import RelationTable
 from qa.inverse import inverse_noun_phrase, is_inverse
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
-STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "has", "have", "had", "which", "what", "who", "whom", "whose", "where", "when", "how", "that", "this", "these", "those", "it", "its", "as", "and", "or", "x", "s", "'s", "about", "into", "there", "their", "they", "he", "she", "his", "her", "him", "one", "someone", "something", "can", "could", "would", "tell", "me", "please", "name"]
-)
+_SKIPPED = STOPWORDS | {"x"}  # "x": the subject placeholder of composed chain questions ("... of X?")
 
 
 @lru_cache(maxsize=1)
@@ -113,7 +112,7 @@ def clause(relation: Relation, inner: str) -> str:
 
 def content_words(text: str) -> list[str]:
     """Lower-cased words of ``text`` that carry meaning (no stopwords, no mask placeholder)."""
-    return [w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w not in STOPWORDS]
+    return [w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w not in _SKIPPED]
 
 
 def phrase_grams(text: str) -> list[str]:
@@ -121,7 +120,7 @@ def phrase_grams(text: str) -> list[str]:
     relation names end in one, and the content-word n-grams never hold them."""
     tokens = [m.group(0).lower() for m in _WORD.finditer(text)]
     pairs = zip(tokens, tokens[1:], strict=False)
-    return list(dict.fromkeys(f"{a} {b}" for a, b in pairs if a not in STOPWORDS and b in STOPWORDS and b != "x"))
+    return list(dict.fromkeys(f"{a} {b}" for a, b in pairs if a not in _SKIPPED and b in STOPWORDS))
 
 
 def ngrams(words: Sequence[str], max_n: int = 2) -> list[str]:

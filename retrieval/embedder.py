@@ -21,8 +21,8 @@ import numpy as np
 from tqdm import tqdm
 
 from kg.errors import InputError, ModelError
+from kg.normalize import valid_unicode
 from retrieval.embedding_cache import EmbeddingCache, text_key
-from retrieval.normalize import valid_unicode
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

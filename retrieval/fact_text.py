@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import InputError
+from kg.normalize import ARTICLES, STOPWORDS, check_text, name_key, tokens
 from kg.store import FactStore
 from retrieval.embedder import TextEncoder
 from retrieval.linker import ALIAS, FUZZY, LABEL, PARTIAL, EntityLinker, Mention
-from retrieval.normalize import ARTICLES, STOPWORDS, check_text, name_key, tokens
 from retrieval.relation_model import RelationGuess, RelationModel
 from retrieval.relation_patterns import FIRST, SECOND, normalise_residual
 from retrieval.role_profiles import RoleProfiles

@@ -1,7 +1,7 @@
 """Near-miss name matching for the entity linker: misspelt ("Nairoby"), partial ("Bosnia") and
 differently accented names.
 
-Accents and case are already folded by :func:`retrieval.normalize.name_key`; what is left is
+Accents and case are already folded by :func:`kg.normalize.name_key`; what is left is
 character-level similarity, which rapidfuzz computes in C over every name key at once (no hand-written
 edit distance), and whole-word partial names, found through an index from each word of a name to the
 names that hold it. The linker asks here only when its exact dictionary found nothing.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from retrieval.normalize import STOPWORDS, Token
+from kg.normalize import STOPWORDS, Token
 
 MIN_RATIO = 80.0  # character similarity (0..100) a misspelt span needs to a whole name
 MIN_CHARS = 5  # shorter spans ("Iran"/"Iraq") are too close to each other to guess between

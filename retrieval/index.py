@@ -29,13 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from kg.errors import InputError
+from kg.normalize import check_text
 from kg.records import EditStatus, Fact, Origin
 from kg.store import ChangeSet, FactStore
 from kg.vocab import CURRENT_GRAPH
 from retrieval import index_file, vectors
 from retrieval.embedder import TextEncoder
 from retrieval.labels import LabelCache
-from retrieval.normalize import check_text
 
 log = logging.getLogger(__name__)
 

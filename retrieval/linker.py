@@ -19,13 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 from rdflib import RDF
 
+from kg.normalize import STOPWORDS, Token, check_text, name_key, tokens
 from kg.records import Entity
 from kg.store import ChangeSet, FactStore
 from kg.vocab import KG, SCHEMA_GRAPH, entity_id
 from retrieval import vectors
 from retrieval.embedder import TextEncoder
 from retrieval.fuzzy import FuzzyNames
-from retrieval.normalize import STOPWORDS, Token, check_text, name_key, tokens
 
 log = logging.getLogger(__name__)
 

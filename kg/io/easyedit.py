@@ -1,24 +1,20 @@
 """EasyEdit-style edit requests: ``{"prompt", "subject", "target_new", "target_true"}`` records.
 
 The relation is taken from ``relation_id`` when a record has one, else found by matching the prompt
-(with the subject cut out) against each relation's statement template. Subjects and targets are
+against each relation's cloze with the record's subject in it (case, accents and punctuation aside). Subjects and targets are
 matched to entities by id, then by exact label or alias; an unknown new target becomes a new entity.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from kg.errors import InputError
 from kg.io.jsonfile import load_json
+from kg.normalize import normalize
 from kg.records import EditRequest, Entity, Relation
 from kg.store import FactStore, ImportBundle
-
-
-def _normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", text.strip().rstrip(".").lower())
 
 
 def _target(value: Any, where: str, key: str) -> str:
@@ -30,10 +26,10 @@ def _target(value: Any, where: str, key: str) -> str:
 
 
 def match_relation(prompt: str, subject: str, relations: list[Relation]) -> Relation | None:
-    template = prompt.replace(subject, "{}") if "{}" not in prompt else prompt
-    wanted = _normalise(template)
+    """The relation whose cloze for ``subject`` is ``prompt`` (a prompt may hold "{}" for the subject)."""
+    wanted = normalize(prompt.replace("{}", subject))
     for relation in relations:
-        if _normalise(relation.cloze("{}")) == wanted:
+        if normalize(relation.cloze(subject)) == wanted:
             return relation
     return None
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from kg.errors import InputError
-from retrieval.normalize import MAX_TEXT_CHARS, check_text, name_key, tokens
+from kg.io.easyedit import match_relation
+from kg.normalize import MAX_TEXT_CHARS, STOPWORDS, check_text, name_key, tokens
+from kg.records import Relation
+from qa.phrasing import content_words
 
 
 @pytest.mark.parametrize(
@@ -41,3 +44,16 @@ def test_check_text_refuses_empty_and_overlong_text() -> None:
     with pytest.raises(InputError, match="limit"):
         check_text("x" * (MAX_TEXT_CHARS + 1))
     assert check_text("Paris") == "Paris"
+
+
+def test_one_stop_word_list_serves_the_linker_and_the_chain_scorer() -> None:
+    assert content_words("Why is Rome bigger than Paris?") == ["rome", "bigger", "paris"]
+    assert content_words("Can you tell me the capital of X, please?") == ["you", "capital"]
+    assert {"why", "than", "please", "tell", "the"} <= STOPWORDS
+
+
+def test_an_import_prompt_matches_its_relation_whatever_its_punctuation_and_accents() -> None:
+    capital = Relation("P36", "capital", "The capital of {subject} is {object}.", "What is the capital of {subject}?")
+    assert match_relation("the capital of Zurich is:", "Zürich", [capital]) is capital
+    assert match_relation("The capital of {} is", "France", [capital]) is capital
+    assert match_relation("{} is the capital of", "France", [capital]) is None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.matching import MatchMode, is_correct, match, normalize
+from kg.normalize import normalize
+from qa.matching import MatchMode, is_correct, match
 from qa.metrics import EDIT, MULTI_HOP, SINGLE_HOP, CaseRecord, QuestionRecord, full_summary, summarize
 
 USA_ALIASES = ["United States of America", "U.S.", "USA", "the United States", "America"]
