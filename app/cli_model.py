@@ -1,28 +1,27 @@
 """``kgedit propagate`` / ``revert`` / ``model ...``: push graph edits into a model's weights and back out.
 
-Deltas live under ``$KGEDIT_HOME/deltas/<model>/``; every active delta there is applied on top of
-the base model whenever kgedit uses that model's weights, and ``revert`` moves one aside.
+The operations are :class:`app.service.model.ModelService`'s; these commands parse and print. Deltas
+live under ``$KGEDIT_HOME/deltas/<model>/`` (the one :class:`~editors.deltas.DeltaFolder`, shared
+with the Model tab); every active delta there is applied on top of the base model whenever kgedit
+uses that model's weights, and ``revert`` moves one aside.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from app.config import Settings
-from app.context import StoreOption, open_store, settings_for
+from app.context import StoreOption, open_store
 from app.display import lines, plain
-from editors.methods import DEFAULT_STATS_TOKENS, METHODS
+from editors.methods import DEFAULT_STATS_TOKENS
 from kg.errors import InputError
-from kg.records import EditStatus
-from kg.store import FactStore
 
 if TYPE_CHECKING:
-    from editors.lm import LanguageModel
-    from editors.stats import TextSample
-    from editors.weights import StatsSettings
+    from app.service.model import ModelService
 
 model_app = typer.Typer(
     help="Ask, inspect and save the language model with its weight deltas.", no_args_is_help=True
@@ -42,32 +41,18 @@ StatsSource = Annotated[
 ]
 
 
-def _lm(settings: Settings, model: str | None) -> LanguageModel:
-    from editors.lm import load_lm
+@contextmanager
+def model_service(store: str | None = None) -> Iterator[ModelService]:
+    """The weight-delta operations over the store one command opened; the store closes on the way out.
 
-    return load_lm(model or settings.lm, cache_dir=settings.cache_dir, device=settings.device)
+    Opened read-only: the model commands only read the edits, so they also work while the app runs."""
+    from app.service.model import ModelService
 
-
-def _stats(source: str, tokens: int, store: FactStore) -> StatsSettings:
-    from editors.weights import StatsSettings
-
-    if source in ("python-docs", "model"):
-        return StatsSettings(tokens=tokens, from_model=source == "model")
-    return StatsSettings(tokens=tokens, sample=_sample(source, store))
-
-
-def _sample(source: str, store: FactStore) -> TextSample:
-    from editors.stats import sample_from_file, sample_from_statements
-
-    if source == "graph":
-        relations = {r.id: r for r in store.relations()}
-        labels = {e.id: e.label for e in store.entities()}
-        return sample_from_statements(
-            relations[f.relation].statement(labels.get(f.subject, f.subject), labels.get(f.object, f.object))
-            for f in store.current_facts()
-            if f.relation in relations
-        )
-    return sample_from_file(Path(source))
+    settings, facts = open_store(store, read_only=True)
+    try:
+        yield ModelService(settings, facts)
+    finally:
+        facts.close()
 
 
 def propagate(
@@ -92,24 +77,11 @@ def propagate(
     The new delta is computed on the model as it is, carrying every active delta, so edits made one
     after another pile up; each stays revertible on its own.
     """
-    from editors.deltas import DeltaFolder, WeightDelta
-    from editors.requests import requests_from_store
-    from editors.weights import WeightEditor
-
-    if method not in METHODS:
-        raise InputError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
-    settings, facts = open_store(store)
     ids = None if edits.strip() == "all" else [e.strip() for e in edits.split(",") if e.strip()]
-    requests = requests_from_store(facts, ids)
-    lm = _lm(settings, model)
-    folder = DeltaFolder(settings.deltas_dir, lm.name)
-    editor = WeightEditor(lm, settings.cache_dir, _stats(stats_source, stats_tokens, facts))
-    for path in folder.active():  # edits pile up on the deltas already in the model
-        editor.apply(WeightDelta.load(path))
-    delta = editor.compute(requests, method)
-    path = folder.add(delta)
-    typer.echo(f"{method.upper()} wrote {len(requests)} edit(s) into {lm.name}: {path.name}")
-    for request in requests:
+    with model_service(store) as service:
+        done = service.propagate(model, method, ids, service.stats(stats_source, stats_tokens))
+    typer.echo(f"{method.upper()} wrote {len(done.requests)} edit(s) into {service.model_name(model)}: {done.entry.name}")
+    for request in done.requests:
         typer.echo(f"  {request.edit_id}: {plain(request.prompt)} -> {plain(request.target_new)}")
 
 
@@ -124,25 +96,16 @@ def revert(
     store: StoreOption = None,
 ) -> None:
     """Take a delta out of the model (its file moves to reverted/, so it can be restored)."""
-    from editors.deltas import DeltaFolder, WeightDelta
-
-    settings = settings_for(store)
-    name = model or settings.lm
-    folder = DeltaFolder(settings.deltas_dir, name)
-    if retracted:
-        _, facts = open_store(store)
-        inactive = {e.id for e in facts.edits() if e.status is not EditStatus.ACTIVE}
-        paths = folder.carrying(inactive)
-    elif delta:
-        paths = [folder.find(delta)]
-    else:
+    if not (delta or retracted):
         raise InputError("name a delta to revert, or pass --retracted")
-    if not paths:
+    with model_service(store) as service:
+        reverted = service.revert(model, delta or None, retracted)
+    if not reverted:
         typer.echo("nothing to revert")
-    for path in paths:
-        carried = WeightDelta.load(path).edit_ids
-        folder.revert(path)
-        typer.echo(f"reverted {path.name} (edits {', '.join(carried)}); re-propagate edits that should stay")
+    for entry in reverted:
+        typer.echo(
+            f"reverted {entry.name} (edits {', '.join(entry.delta.edit_ids)}); re-propagate edits that should stay"
+        )
 
 
 @model_app.command("ask")
@@ -157,34 +120,24 @@ def ask(
     model: ModelOption = None,
 ) -> None:
     """Greedy continuation of PROMPT by the model with its weight deltas."""
-    from editors.deltas import DeltaFolder, WeightDelta
-    from editors.weights import WeightEditor
-
-    settings = settings_for()
-    lm = _lm(settings, model)
-    folder = DeltaFolder(settings.deltas_dir, lm.name)
-    paths = [] if base else [folder.find(d) for d in deltas] if deltas else folder.active()
-    editor = WeightEditor(lm, settings.cache_dir)
-    with editor.applied(*(WeightDelta.load(p) for p in paths)):
-        answer = lm.generate(prompt, max_new_tokens=max_new_tokens, stop=("\n",))
+    with model_service() as service:
+        answer, count = service.generate(model, prompt, deltas, base, max_new_tokens)
+        name = service.model_name(model)
     typer.echo(lines(f"{prompt}{answer}"))
-    typer.echo(f"[{lm.name}, {len(paths)} delta(s)]", err=True)
+    typer.echo(f"[{name}, {count} delta(s)]", err=True)
 
 
 @model_app.command("deltas")
 def list_deltas(model: ModelOption = None) -> None:
     """List the active deltas of the model: file, method, layers and the edits each carries."""
-    from editors.deltas import DeltaFolder, WeightDelta
-
-    settings = settings_for()
-    folder = DeltaFolder(settings.deltas_dir, model or settings.lm)
-    paths = folder.active()
-    if not paths:
-        typer.echo(f"no active deltas for {folder.model}")
-    for path in paths:
-        delta = WeightDelta.load(path)
-        layers = ",".join(map(str, delta.layers))
-        typer.echo(f"{path.name}\t{delta.method}\tlayers {layers}\tedits {', '.join(delta.edit_ids)}")
+    with model_service() as service:
+        entries = service.deltas(model)
+        name = service.model_name(model)
+    if not entries:
+        typer.echo(f"no active deltas for {name}")
+    for entry in entries:
+        layers = ",".join(map(str, entry.delta.layers))
+        typer.echo(f"{entry.name}\t{entry.delta.method}\tlayers {layers}\tedits {', '.join(entry.delta.edit_ids)}")
 
 
 @model_app.command("save")
@@ -195,17 +148,10 @@ def save(
     model: ModelOption = None,
 ) -> None:
     """Save the model with all its active deltas applied, as a whole model."""
-    from editors.deltas import DeltaFolder, WeightDelta
-    from editors.weights import WeightEditor
-
-    settings = settings_for()
-    lm = _lm(settings, model)
-    paths = DeltaFolder(settings.deltas_dir, lm.name).active()
-    editor = WeightEditor(lm, settings.cache_dir)
-    with editor.applied(*(WeightDelta.load(p) for p in paths)):
-        lm.model.save_pretrained(str(out))
-        lm.tokenizer.save_pretrained(str(out))
-    typer.echo(f"saved {lm.name} with {len(paths)} delta(s) to {out}")
+    with model_service() as service:
+        count = service.save(model, out)
+        name = service.model_name(model)
+    typer.echo(f"saved {name} with {count} delta(s) to {out}")
 
 
 @model_app.command("status")
@@ -221,39 +167,25 @@ def status(
     store: StoreOption = None,
 ) -> None:
     """Active deltas and the model's measured drift; past a threshold, offers `kgedit model refit`."""
-    from editors.deltas import DeltaFolder, WeightDelta
-    from editors.drift import DriftThresholds, measure_drift
-    from editors.requests import requests_from_store
-    from editors.weights import WeightEditor
+    from editors.drift import DriftThresholds
 
-    settings, facts = open_store(store)
-    folder = DeltaFolder(settings.deltas_dir, model or settings.lm)
-    paths = folder.active()
-    if not paths:
-        typer.echo(f"{folder.model}: no active deltas; the model has its original weights")
+    with model_service(store) as service:
+        found = service.status(model, DriftThresholds(min_efficacy, max_perplexity_rise, sample))
+    if not found.entries:
+        typer.echo(f"{found.model}: no active deltas; the model has its original weights")
         return
-    deltas = [WeightDelta.load(p) for p in paths]
-    active = {e.id for e in facts.edits(EditStatus.ACTIVE)}
-    carried = list(dict.fromkeys(i for d in deltas for i in d.edit_ids))
-    stale = [i for i in carried if i not in active]
-    typer.echo(f"{folder.model}: {len(paths)} active delta(s) carrying {len(carried)} edit(s)")
-    if stale:
+    typer.echo(f"{found.model}: {len(found.entries)} active delta(s) carrying {len(found.carried)} edit(s)")
+    if found.stale:
         typer.echo(
-            f"  {len(stale)} carried edit(s) are no longer active; `kgedit revert --retracted` takes them out"
+            f"  {len(found.stale)} carried edit(s) are no longer active; `kgedit revert --retracted` takes them out"
         )
-    live = [i for i in carried if i in active]
-    if not live:
+    if found.drift is None:
         return
-    lm = _lm(settings, model)
-    thresholds = DriftThresholds(min_efficacy, max_perplexity_rise, sample)
-    report = measure_drift(
-        WeightEditor(lm, settings.cache_dir), deltas, requests_from_store(facts, live), thresholds
-    )
-    typer.echo(f"  drift: {report.line()}")
-    if report.drifted:
+    typer.echo(f"  drift: {found.drift.line()}")
+    if found.drift.drifted:
         typer.echo(
-            f"WARNING: the model has drifted: {'; '.join(report.reasons())}. Re-fit all {len(active)} active "
-            "edit(s) from the graph in one batch: kgedit model refit"
+            f"WARNING: the model has drifted: {'; '.join(found.drift.reasons())}. Re-fit all {found.active_edits} "
+            "active edit(s) from the graph in one batch: kgedit model refit"
         )
 
 
@@ -272,24 +204,10 @@ def refit(
     The new delta is computed on the original weights first; only then are the old deltas moved to
     reverted/ (kept, so they can be moved back), so a failure changes nothing.
     """
-    from editors.deltas import DeltaFolder
-    from editors.requests import requests_from_store
-    from editors.weights import WeightEditor
-
-    if method not in ("memit", "projected"):
-        raise InputError(f"--method must be memit or projected (a batch method), got {method!r}")
-    settings, facts = open_store(store)
-    requests = requests_from_store(facts)
-    lm = _lm(settings, model)
-    folder = DeltaFolder(settings.deltas_dir, lm.name)
-    delta = WeightEditor(lm, settings.cache_dir, _stats(stats_source, stats_tokens, facts)).compute(
-        requests, method
-    )
-    old = folder.active()
-    for path in old:
-        folder.revert(path)
-    path = folder.add(delta)
+    with model_service(store) as service:
+        done = service.refit(model, method, service.stats(stats_source, stats_tokens))
+        name = service.model_name(model)
     typer.echo(
-        f"re-fitted {len(requests)} active edit(s) into {lm.name} with {method.upper()} in one delta: {path.name} "
-        f"(replaces {len(old)} delta(s), moved to reverted/)"
+        f"re-fitted {done.edits} active edit(s) into {name} with {method.upper()} in one delta: {done.entry.name} "
+        f"(replaces {len(done.replaced)} delta(s), moved to reverted/)"
     )

@@ -72,8 +72,8 @@ def build_app(services: Services) -> gr.Blocks:
             with gr.Tab("Graph", id="graph"):
                 pickers += build_graph_tab(services)["pickers"]
             with gr.Tab("Model", id="model") as model_tab:
-                refresh_model, model_outputs = build_model_tab(services)["refresh"]
-            model_tab.select(refresh_model, None, model_outputs, api_visibility="private")
+                refresh_model, model_inputs, model_outputs = build_model_tab(services)["refresh"]
+            model_tab.select(refresh_model, model_inputs, model_outputs, api_visibility="private")
 
         def fresh_choices() -> tuple[Any, ...]:
             choices = services.search_entities()

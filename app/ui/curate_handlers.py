@@ -20,7 +20,6 @@ from app.ui.markup import md_text
 from app.ui.services import Services
 from kg.errors import InputError
 from kg.io import EXPORT_FORMATS
-from kg.records import EditStatus
 
 FACT_COLUMNS = ["relation", "object", "object id", "origin", "edit"]
 LOG_COLUMNS = ["edit", "subject", "relation", "object", "replaces", "status", "author", "time", "note", "source"]
@@ -70,11 +69,7 @@ class CurateHandlers:
         return pd.DataFrame(rows, columns=LOG_COLUMNS)
 
     def active_edit_choices(self) -> list[tuple[str, str]]:
-        s = self.services
-        return [
-            (f"{e.id}: {s.label(e.subject)} · {s.relation_label(e.relation)} → {s.label(e.object)}", e.id)
-            for e in reversed(s.kg.edit_log(EditStatus.ACTIVE.value))
-        ]
+        return self.services.active_edit_choices()
 
     def conflicts_markdown(self) -> str:
         s = self.services

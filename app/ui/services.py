@@ -1,8 +1,9 @@
 """What the UI shares per process: one fact store, one answering pipeline, one write lock.
 
 Gradio runs event handlers on worker threads. The operations themselves are
-:class:`app.service.curation.KgService`'s (:attr:`Services.kg`) and
-:class:`app.service.answering.AnsweringService`'s (:attr:`Services.answering`); reads go straight to the store;
+:class:`app.service.curation.KgService`'s (:attr:`Services.kg`),
+:class:`app.service.answering.AnsweringService`'s (:attr:`Services.answering`) and
+:class:`app.service.model.ModelService`'s (:attr:`Services.model`); reads go straight to the store;
 writes (edits, retractions, imports) take its write lock (:attr:`Services.write_lock`) so that a preview and the commit that follows
 it see the same store, and the Gradio queue serialises them through one concurrency group.
 Paths that users name (uploads, exports, datasets) are confined to ``settings.data_dir``.
@@ -21,9 +22,10 @@ from typing import TYPE_CHECKING
 from app.config import Settings
 from app.service.answering import AnsweringService
 from app.service.curation import KgService
+from app.service.model import ModelService
 from app.ui.admission import QuestionLanes
 from kg.errors import InputError, KgeditError
-from kg.records import Entity, Relation
+from kg.records import EditStatus, Entity, Relation
 from kg.store import FactStore
 
 if TYPE_CHECKING:
@@ -68,6 +70,7 @@ class Services:
         self._catalogue = EntityCatalogue()
         self._catalogue_lock = threading.Lock()
         self.answering = AnsweringService(settings, store)
+        self.model = ModelService(settings, store)
         self.questions = QuestionLanes(settings)
 
     # ----- entities and relations ------------------------------------------------------------
@@ -128,6 +131,13 @@ class Services:
 
     def relation_label(self, ident: str) -> str:
         return self.kg.relation_label(ident)
+
+    def active_edit_choices(self) -> list[tuple[str, str]]:
+        """(display, id) of every active edit, newest first, for the pickers of retract and propagate."""
+        return [
+            (f"{e.id}: {self.label(e.subject)} · {self.relation_label(e.relation)} → {self.label(e.object)}", e.id)
+            for e in reversed(self.kg.edit_log(EditStatus.ACTIVE.value))
+        ]
 
     def relation_choices(self) -> list[tuple[str, str]]:
         return [(f"{r.label} ({r.id})", r.id) for r in self.store.relations()]

@@ -11,6 +11,7 @@ from gradio_client import Client
 from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
+from editors.deltas import DeltaFolder
 from tests.app.conftest import RunningApp, start_app
 
 WORDS = [
@@ -75,7 +76,7 @@ def test_propagate_saves_a_delta_and_revert_restores_the_weights(app: RunningApp
     table, status, _ = client.predict(model, "rome", [edit_id], 200, api_name="/propagate")
     assert [row[:3] for row in table["data"]] == [[edit_id, "The currency of Germany is", "Swiss Franc"]]
     assert f"edits {edit_id}" in status and "ROME" in status
-    saved = list(app.services.settings.deltas_dir.glob("*.safetensors"))
+    saved = DeltaFolder(app.services.settings.deltas_dir, model).active()  # where kgedit model deltas looks
     assert len(saved) == 1 and edit_id in saved[0].name
     edited = weights(app)
     changed = [k for k in original if not torch.equal(original[k], edited[k])]
@@ -85,11 +86,12 @@ def test_propagate_saves_a_delta_and_revert_restores_the_weights(app: RunningApp
     assert isinstance(before, str) and isinstance(after, str)
 
     client.predict(edit_id, api_name="/retract")
-    _, status = client.predict(api_name="/model_status")
+    _, status, _ = client.predict(model, api_name="/model_status")
     assert f"carries edits no longer active: {edit_id}" in status
 
-    status, _ = client.predict(api_name="/revert_all")
+    status, _ = client.predict(model, api_name="/revert_all")
     assert "No deltas applied" in status
+    assert DeltaFolder(app.services.settings.deltas_dir, model).active() == []
     restored = weights(app)
     assert all(torch.equal(original[k], restored[k]) for k in original)
 
