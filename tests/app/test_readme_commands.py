@@ -49,3 +49,17 @@ def test_every_documented_command_exists_takes_its_options_and_has_help() -> Non
                 assert word.split("=")[0] in known, f"README: {line!r}: {' '.join(path)} has no option {word}"
         result = CliRunner().invoke(app, [*path, "--help"])
         assert result.exit_code == 0, f"{' '.join(path)} --help: {result.output}"
+
+
+def leaf_commands(command: Any, path: tuple[str, ...] = ()) -> list[str]:
+    """Every runnable ``kgedit`` command, as its words ("kg add", "model deltas")."""
+    subcommands = getattr(command, "commands", None)
+    if not subcommands:
+        return [" ".join(path)]
+    return [leaf for name, sub in subcommands.items() for leaf in leaf_commands(sub, (*path, name))]
+
+
+def test_every_command_of_the_cli_is_in_the_readme() -> None:
+    documented = {" ".join(command_of(shlex.split(line.replace("...", "x"))[1:])[0]) for line in documented_lines()}
+    missing = sorted(set(leaf_commands(typer.main.get_command(app))) - documented)
+    assert not missing, f"README's command list lacks: {', '.join(missing)}"
