@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from editors.methods import DEFAULT_LM
 from kg.errors import InputError
+from retrieval.defaults import DEFAULT_EMBEDDING_MODEL
 
-DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
-DEFAULT_LM = "SmolLM2-135M-Instruct"
 # The dev set shipped beside the repository (synthetic, MQuAKE format): what Evaluate offers a new user.
 BUNDLED_DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev"
 

@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.bench_weights import dev_store  # noqa: E402
 from editors import values  # noqa: E402
 from editors.arch import ModelLayout  # noqa: E402
-from editors.lm import DEFAULT_LM, load_lm  # noqa: E402
+from editors.lm import load_lm  # noqa: E402
 from editors.locate import context_prefixes  # noqa: E402
+from editors.methods import DEFAULT_LM  # noqa: E402
 from editors.requests import requests_from_store  # noqa: E402
 
 

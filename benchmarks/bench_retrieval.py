@@ -27,7 +27,8 @@ from kg.io.tsv import read_relations_tsv  # noqa: E402
 from kg.records import Entity, Relation  # noqa: E402
 from kg.store import FactStore, ImportBundle  # noqa: E402
 from retrieval import vectors  # noqa: E402
-from retrieval.embedder import DEFAULT_EMBEDDING_MODEL, Embedder  # noqa: E402
+from retrieval.defaults import DEFAULT_EMBEDDING_MODEL  # noqa: E402
+from retrieval.embedder import Embedder  # noqa: E402
 from retrieval.index import FactIndex  # noqa: E402
 from retrieval.linker import EntityLinker  # noqa: E402
 

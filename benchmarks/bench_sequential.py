@@ -44,7 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_weights import dev_store  # noqa: E402
 from editors.drift import efficacy, held_out_text, perplexity, spread  # noqa: E402
-from editors.lm import DEFAULT_LM, LanguageModel, load_lm  # noqa: E402
+from editors.lm import LanguageModel, load_lm  # noqa: E402
+from editors.methods import DEFAULT_LM  # noqa: E402
 from editors.requests import WeightRequest, prompt_for, requests_from_store  # noqa: E402
 from editors.weight_eval import continuation_scores  # noqa: E402
 from editors.weights import StatsSettings, WeightEditor  # noqa: E402

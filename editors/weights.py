@@ -21,7 +21,7 @@ from transformers import PreTrainedModel
 from editors.deltas import Patcher, WeightDelta
 from editors.lm import LanguageModel
 from editors.memit import MemitHyperParams, memit_delta
-from editors.methods import DEFAULT_STATS_TOKENS, METHODS
+from editors.methods import DEFAULT_METHOD, DEFAULT_STATS_TOKENS, METHODS
 from editors.projected import ProjectedHyperParams, keys_of, projected_delta
 from editors.requests import WeightRequest
 from editors.rome import RomeHyperParams, rome_delta
@@ -98,7 +98,7 @@ class WeightEditor:
                 model_key=self.model_key,
             )
 
-    def compute(self, requests: Sequence[WeightRequest], method: str = "rome") -> WeightDelta:
+    def compute(self, requests: Sequence[WeightRequest], method: str = DEFAULT_METHOD) -> WeightDelta:
         """The delta teaching ``requests`` to the model as it is now (the model is left unchanged)."""
         if not requests:
             raise InputError("no requests to edit")

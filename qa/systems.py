@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from editors.methods import DEFAULT_LM
 from kg.errors import InputError
 from kg.store import FactStore
 from qa.trace import Answer
-
-DEFAULT_LM = "SmolLM2-135M-Instruct"
-DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+from retrieval.defaults import DEFAULT_EMBEDDING_MODEL
 
 
 @runtime_checkable

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from editors.methods import DEFAULT_BATCH_METHOD
 from kg.errors import InputError
 from kg.records import EditStatus
 from kg.store import FactStore
@@ -77,7 +78,7 @@ class WeightEditedModel(LanguageModelBaseline):
         path = self.folder.edit_set(f"{self.editor.model_key}-{key}") if self.folder else None
         if path is not None and path.exists():
             return WeightDelta.load(path)
-        delta = self.editor.compute(requests, "memit")
+        delta = self.editor.compute(requests, DEFAULT_BATCH_METHOD)
         if path is not None:
             delta.save(path)
         return delta

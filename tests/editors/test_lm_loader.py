@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from editors.hooks import Hook, hooked
-from editors.lm import DEFAULT_LM, LanguageModel, cut_at_stop, load_lm, pick_device
+from editors.lm import LanguageModel, cut_at_stop, load_lm, pick_device
+from editors.methods import DEFAULT_LM
 from kg.errors import ModelError
 
 

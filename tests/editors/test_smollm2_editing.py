@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from editors.lm import DEFAULT_LM, load_lm
+from editors.lm import load_lm
 from editors.memit import MemitHyperParams
+from editors.methods import DEFAULT_LM
 from editors.requests import WeightRequest
 from editors.rome import RomeHyperParams
 from editors.weight_eval import continuation_scores
