@@ -1,6 +1,8 @@
 """The Chat tab: ask a multi-hop question, get the answer with its chain of hops.
 
-Each hop shows the sub-question, its answer, the fact behind it and that fact's origin as a badge
+Answering is :class:`app.service.answering.AnsweringService`'s (through ``Services.system``);
+:func:`chat_reply` renders an answer and can be called in a test without a browser. Each hop shows
+the sub-question, its answer, the fact behind it and that fact's origin as a badge
 (edit, base, or model guess); the retrieved candidates are folded away until asked for.
 """
 
@@ -103,15 +105,34 @@ def chain_html(services: Services, answer: Answer) -> str:
 EMPTY_QUESTION = "Type a question first, e.g. *What is the currency of the country whose capital is Paris?*"
 
 
-def empty_question_reply(
-    history: list[dict[str, Any]] | None,
-) -> tuple[list[dict[str, Any]], str, dict[str, Any] | None, str]:
+ChatReply = tuple[list[dict[str, Any]], str, dict[str, Any] | None, str]
+
+
+def empty_question_reply(history: list[dict[str, Any]] | None) -> ChatReply:
     """What Chat shows for an empty question: one plain message in the chat, not an error on every
     output (a raised error marks the chat, the chain and the trace each with a red pill)."""
     messages = list(history or [])
     if not messages or EMPTY_QUESTION not in str(messages[-1].get("content")):
         messages.append({"role": "assistant", "content": EMPTY_QUESTION})
     return messages, "", None, ""
+
+
+def chat_reply(services: Services, text: str, history: list[dict[str, Any]] | None, name: str) -> ChatReply:
+    """What Chat shows after a question: the transcript with the answer and its chain, the chain
+    panel, the trace and an emptied question box. The question waits for its lane
+    (:mod:`app.ui.admission`) and is answered by the system ``name`` of :class:`AnsweringService`."""
+    text = (text or "").strip()
+    if not text:
+        return empty_question_reply(history)
+    if name not in available_systems():
+        raise InputError(f"unknown system {name!r}; choose one of {', '.join(available_systems())}")
+    services.questions.check(text)
+    answer = services.questions.run(text, lambda: services.system(name).answer(text))
+    messages = list(history or []) + [
+        {"role": "user", "content": md_text(text)},
+        {"role": "assistant", "content": chain_markdown(services, answer)},
+    ]
+    return messages, chain_html(services, answer), answer.to_dict(), ""
 
 
 def build_chat_tab(services: Services) -> dict[str, Any]:
@@ -134,21 +155,9 @@ def build_chat_tab(services: Services) -> dict[str, Any]:
     @guarded
     def ask(
         text: str, history: list[dict[str, Any]] | None, name: str, progress: gr.Progress = gr.Progress()
-    ) -> tuple[list[dict[str, Any]], str, dict[str, Any] | None, str]:
-        text = (text or "").strip()
-        if not text:
-            return empty_question_reply(history)
-        if name not in available_systems():
-            raise InputError(f"unknown system {name!r}; choose one of {', '.join(available_systems())}")
-        services.questions.check(text)
+    ) -> ChatReply:
         progress(0.1, desc=f"answering with the {name} system (models load on the first question)")
-        answer = services.questions.run(text, lambda: services.system(name).answer(text))
-        progress(1.0)
-        messages = list(history or []) + [
-            {"role": "user", "content": md_text(text)},
-            {"role": "assistant", "content": chain_markdown(services, answer)},
-        ]
-        return messages, chain_html(services, answer), answer.to_dict(), ""
+        return chat_reply(services, text, history, name)
 
     outputs = [chatbot, chain, trace_json, question]
     # Handlers only wait for services.questions, which bounds the real work; see app/ui/admission.py.
