@@ -58,6 +58,8 @@ class Propagation:
 
 @dataclass(frozen=True)
 class Refit:
+    """The one delta that now carries every active edit, and the deltas it replaced (kept in reverted/)."""
+
     entry: DeltaEntry
     edits: int
     replaced: tuple[DeltaEntry, ...]

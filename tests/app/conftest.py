@@ -37,16 +37,21 @@ def demo_settings(home: Path, **overrides: object) -> Settings:
     return load_settings({"KGEDIT_HOME": str(home)}, port=free_port(), **overrides)
 
 
+def demo_services(home: Path, **overrides: object) -> Services:
+    """The UI's services over an in-memory store holding the demo graph (no server)."""
+    store = FactStore.open("memory:")
+    load_demo(store)
+    return Services(demo_settings(home, **overrides), store)
+
+
 def start_app(home: Path, datasets: tuple[Path, ...] = (), **overrides: object) -> Iterator[RunningApp]:
     """Serve the app over the demo graph; ``datasets`` are copied into the data folder first."""
-    settings = demo_settings(home, **overrides)
+    services = demo_services(home, **overrides)
+    settings, store = services.settings, services.store
     for dataset in datasets:
         target = settings.data_dir / "datasets" / dataset.name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(dataset, target)
-    store = FactStore.open("memory:")
-    load_demo(store)
-    services = Services(settings, store)
     blocks = build_app(services)
     blocks.queue().launch(**launch_options(settings), prevent_thread_lock=True, quiet=True)
     try:

@@ -6,19 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from app.config import load_settings
 from app.ui.chat import EMPTY_QUESTION, chat_reply
 from app.ui.services import Services
-from kg.demo import load_demo
 from kg.errors import InputError
-from kg.store import FactStore
+from tests.app.conftest import demo_services
 
 
 @pytest.fixture
 def services(tmp_path: Path) -> Services:
-    store = FactStore.open("memory:")
-    load_demo(store)
-    return Services(load_settings({"KGEDIT_HOME": str(tmp_path / "home")}), store)
+    return demo_services(tmp_path / "home")
 
 
 def test_a_question_adds_the_answer_with_its_chain_and_clears_the_box(services: Services) -> None:
