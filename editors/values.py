@@ -233,19 +233,17 @@ def _search(
     head = model.get_output_embeddings()
     cache = lay.split.context_cache(model)
     seen: dict[str, torch.Tensor] = {}
-    delta: torch.Tensor | None = None  # created once the value's width is known
 
     def inject(_m: torch.nn.Module, args: tuple, kwargs: dict, out: object) -> object:
         hidden = out[0] if isinstance(out, tuple) else out
         assert isinstance(hidden, torch.Tensor)
-        if "value" not in seen:  # the first pass, δ = 0: read the key and the original value
+        if "delta" not in seen:  # the first pass: read the key and the original value; δ starts at 0
             given = args[0] if args else kwargs["hidden_states"]
             seen["key"] = given[:, 0].detach().float()
             seen["value"] = hidden[:, 0].detach().float()
-            return out
-        assert delta is not None
+            seen["delta"] = torch.zeros(n, hidden.shape[-1], device=hidden.device, requires_grad=True)
         added = torch.zeros_like(hidden)
-        added[:, 0] = delta[lay.owner].to(hidden.dtype)
+        added[:, 0] = seen["delta"][lay.owner].to(hidden.dtype)
         hidden = hidden + added
         return (hidden, *out[1:]) if isinstance(out, tuple) else hidden
 
@@ -253,12 +251,14 @@ def _search(
         hidden = lay.split.hidden(model, cache)[lay.pick_rows, lay.pick_cols]
         return (head(hidden) if head is not None else hidden).float()
 
+    # The first step's pass (δ = 0) also reads the key, the original value and the essence
+    # distribution the KL term keeps: its KL is 0 with a zero gradient, as a separate pass would give.
     with hooked([Hook(module, inject, with_kwargs=True)]):
-        with frozen(model):
-            with torch.no_grad():
-                essence_init = torch.log_softmax(logits()[len(lay.gold) :], dim=-1)
+        with frozen(model), torch.enable_grad():
+            scored = logits()
+            essence_init = torch.log_softmax(scored[len(lay.gold) :].detach(), dim=-1)
+            delta = seen["delta"]
             originals = seen["value"][lay.bare_rows]
-            delta = torch.zeros(n, originals.shape[1], device=device, requires_grad=True)
             limit = search.clamp * originals.norm(dim=1)
             orig_sq = originals.norm(dim=1) ** 2
             active = torch.ones(n, dtype=torch.bool, device=device)
@@ -267,28 +267,28 @@ def _search(
                 0, lay.token_owner, torch.ones(len(lay.gold), device=device)
             )
             step = 0
-            with torch.enable_grad():
-                for step in range(search.steps):  # noqa: B007 - reported after the loop
-                    optimiser.zero_grad()
+            for step in range(search.steps):  # noqa: B007 - reported after the loop
+                if step:
                     scored = logits()
-                    logp = torch.log_softmax(scored[: len(lay.gold)], dim=-1)
-                    token_nll = -logp.gather(1, lay.gold[:, None]).squeeze(1)
-                    nll = torch.zeros(n, device=device).index_add(0, lay.token_owner, token_nll)
-                    nll = nll / tokens_per_request
-                    essence = torch.log_softmax(scored[len(lay.gold) :], dim=-1)
-                    kl = (essence_init.exp() * (essence_init - essence)).sum(dim=1)
-                    decay = (delta**2).sum(dim=1) / orig_sq
-                    loss_each = nll + search.kl_factor * kl + search.weight_decay * decay
-                    active &= nll.detach() > search.stop_loss
-                    if not bool(active.any()):
-                        break
-                    (loss_each * active).sum().backward()
-                    done = delta.detach().clone()
-                    optimiser.step()
-                    with torch.no_grad():
-                        delta[~active] = done[~active]  # Adam's momentum must not move a finished request
-                        norms = delta.norm(dim=1).clamp_min(1e-12)
-                        delta.mul_(torch.clamp(limit / norms, max=1.0)[:, None])
+                logp = torch.log_softmax(scored[: len(lay.gold)], dim=-1)
+                token_nll = -logp.gather(1, lay.gold[:, None]).squeeze(1)
+                nll = torch.zeros(n, device=device).index_add(0, lay.token_owner, token_nll)
+                nll = nll / tokens_per_request
+                essence = torch.log_softmax(scored[len(lay.gold) :], dim=-1)
+                kl = (essence_init.exp() * (essence_init - essence)).sum(dim=1)
+                decay = (delta**2).sum(dim=1) / orig_sq
+                loss_each = nll + search.kl_factor * kl + search.weight_decay * decay
+                active &= nll.detach() > search.stop_loss
+                if not bool(active.any()):
+                    break
+                optimiser.zero_grad()
+                (loss_each * active).sum().backward()
+                done = delta.detach().clone()
+                optimiser.step()
+                with torch.no_grad():
+                    delta[~active] = done[~active]  # Adam's momentum must not move a finished request
+                    norms = delta.norm(dim=1).clamp_min(1e-12)
+                    delta.mul_(torch.clamp(limit / norms, max=1.0)[:, None])
         log.info("value search: %d steps, target NLL %s", step + 1, [round(x, 3) for x in nll.tolist()])
     keys = seen["key"][: lay.target_rows]
     key_sums = torch.zeros(n, keys.shape[1], device=device).index_add_(0, lay.owner[: lay.target_rows], keys)
