@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 
 from app.config import load_settings
+from app.service.evaluating import EvaluationRequest, evaluate
 from app.ui.evaluate import BUNDLED, EvalForm, data_file, default_choice, run_evaluation
 from app.ui.services import Services
 from kg.errors import InputError
 from kg.store import FactStore
 from qa import systems
+from qa.systems import SystemContext
 from qa.trace import Answer, Trace
 
 
@@ -53,3 +55,33 @@ def test_the_bundled_dev_set_runs_and_shows_its_metrics_once_with_both_plots(
     assert list(table["subset"]) == ["all", "consistent"]
     assert batch_plot and Path(batch_plot).is_file() and hops_plot and Path(hops_plot).is_file()
     assert any(f.endswith("summary.md") for f in files)
+
+
+def test_an_evaluation_never_uses_the_curated_stores_index_and_shares_the_deltas_folder(
+    fresh: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The evaluation's store is built in memory for the run; the fact index saved beside the
+    curated store describes other facts, so a system must not load (or overwrite) it."""
+    dataset, background = default_choice(fresh)
+    if dataset is None:
+        pytest.skip("the bundled dev set is not beside this checkout")
+    contexts: list[SystemContext] = []
+
+    def silent(store: FactStore, context: SystemContext) -> Silent:
+        contexts.append(context)
+        return Silent()
+
+    monkeypatch.setitem(systems._FACTORIES, "silent", silent)
+    run_evaluation(fresh, EvalForm(dataset, background, "kg", "1", "silent", 1, 0, "exact"))
+    assert [c.index_dir for c in contexts] == [None]
+    assert contexts[0].deltas_dir == fresh.settings.deltas_dir and contexts[0].lm == fresh.settings.lm
+
+
+def test_a_mistyped_choice_is_one_sentence_before_anything_runs(fresh: Services, tmp_path: Path) -> None:
+    dataset = tmp_path / "cases.json"
+    dataset.write_text("[]", encoding="utf-8")
+    with pytest.raises(InputError, match="--setting must be kg or model, not 'graph'"):
+        evaluate(fresh.settings, EvaluationRequest(dataset, tmp_path / "out", setting="graph"))
+    with pytest.raises(InputError, match="unknown system 'oracle'"):
+        evaluate(fresh.settings, EvaluationRequest(dataset, tmp_path / "out", system="oracle"))
+    assert not (tmp_path / "out").exists()
