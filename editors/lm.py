@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import shutil
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from transformers import (
 
 from editors.methods import DEFAULT_LM
 from kg.errors import ModelError
+from kg.files import replacing_folder
 
 log = logging.getLogger(__name__)
 
@@ -212,15 +212,12 @@ def _dequantise(gguf_dir: Path, gguf_name: str, target: Path | None) -> Path:
     model.hf_quantizer = None  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    parent = target.parent if target is not None else Path(tempfile.gettempdir())
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".lm-", dir=parent))
-    tmp.chmod(0o755)
-    model.save_pretrained(str(tmp))
-    tokenizer.save_pretrained(str(tmp))
-    if target is None:
-        return tmp
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(tmp, target)
+    if target is None:  # no cache: a private temp folder, used for this process only
+        folder = Path(tempfile.mkdtemp(prefix=".lm-"))
+        model.save_pretrained(str(folder))
+        tokenizer.save_pretrained(str(folder))
+        return folder
+    with replacing_folder(target) as folder:
+        model.save_pretrained(str(folder))
+        tokenizer.save_pretrained(str(folder))
     return target

@@ -21,6 +21,8 @@ import os
 import shutil
 from pathlib import Path
 
+from kg.files import write_text
+
 log = logging.getLogger(__name__)
 
 
@@ -51,10 +53,7 @@ def _sync_dir(path: Path) -> None:
 def swap(path: Path) -> None:
     """Make the complete staging copy the store (steps 2-4); the caller has closed both stores."""
     marker = _sibling(path, ".staged")
-    with marker.open("w", encoding="utf-8") as handle:
-        handle.write("the staging copy is complete; opening the store finishes the swap\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_text(marker, "the staging copy is complete; opening the store finishes the swap\n")
     _sync_dir(path.parent)
     _finish(path)
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from kg.files import write_bytes
 from kg.records import Relation
 from retrieval.embedder import TextEncoder
 from retrieval.relation_patterns import NONE, Residual, split_label, training_residuals
@@ -95,14 +94,9 @@ class RelationModel:
             except Exception:  # a torn or foreign file: fit again and replace it
                 log.warning("relation model cache %s is unreadable; fitting again", path.name)
         model = cls(embedder, chosen)
-        path.parent.mkdir(parents=True, exist_ok=True)
         encoder, model.embedder = model.embedder, None  # type: ignore[assignment]
         try:
-            with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as out:
-                pickle.dump(model, out)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(out.name, path)
+            write_bytes(path, pickle.dumps(model))
         finally:
             model.embedder = encoder
         return model
