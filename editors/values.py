@@ -27,6 +27,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from editors.hooks import Hook, hooked
+from editors.replay import BlocksBelow
 from editors.requests import WeightRequest
 from editors.tokens import encode, pad_id, with_continuation
 
@@ -252,8 +253,10 @@ def _search(
         return (head(hidden) if head is not None else hidden).float()
 
     # The first step's pass (δ = 0) also reads the key, the original value and the essence
-    # distribution the KL term keeps: its KL is 0 with a zero gradient, as a separate pass would give.
-    with hooked([Hook(module, inject, with_kwargs=True)]):
+    # distribution the KL term keeps (its KL is 0 with a zero gradient, as a separate pass would
+    # give), and records the blocks below the edit point, which later steps replay.
+    below = BlocksBelow(model, module)
+    with hooked([Hook(module, inject, with_kwargs=True), *below.recorders()]):
         with frozen(model), torch.enable_grad():
             scored = logits()
             essence_init = torch.log_softmax(scored[len(lay.gold) :].detach(), dim=-1)
@@ -266,29 +269,30 @@ def _search(
             tokens_per_request = torch.zeros(n, device=device).index_add_(
                 0, lay.token_owner, torch.ones(len(lay.gold), device=device)
             )
-            step = 0
-            for step in range(search.steps):  # noqa: B007 - reported after the loop
-                if step:
-                    scored = logits()
-                logp = torch.log_softmax(scored[: len(lay.gold)], dim=-1)
-                token_nll = -logp.gather(1, lay.gold[:, None]).squeeze(1)
-                nll = torch.zeros(n, device=device).index_add(0, lay.token_owner, token_nll)
-                nll = nll / tokens_per_request
-                essence = torch.log_softmax(scored[len(lay.gold) :], dim=-1)
-                kl = (essence_init.exp() * (essence_init - essence)).sum(dim=1)
-                decay = (delta**2).sum(dim=1) / orig_sq
-                loss_each = nll + search.kl_factor * kl + search.weight_decay * decay
-                active &= nll.detach() > search.stop_loss
-                if not bool(active.any()):
-                    break
-                optimiser.zero_grad()
-                (loss_each * active).sum().backward()
-                done = delta.detach().clone()
-                optimiser.step()
-                with torch.no_grad():
-                    delta[~active] = done[~active]  # Adam's momentum must not move a finished request
-                    norms = delta.norm(dim=1).clamp_min(1e-12)
-                    delta.mul_(torch.clamp(limit / norms, max=1.0)[:, None])
+            with below.replaying():
+                step = 0
+                for step in range(search.steps):  # noqa: B007 - reported after the loop
+                    if step:
+                        scored = logits()
+                    logp = torch.log_softmax(scored[: len(lay.gold)], dim=-1)
+                    token_nll = -logp.gather(1, lay.gold[:, None]).squeeze(1)
+                    nll = torch.zeros(n, device=device).index_add(0, lay.token_owner, token_nll)
+                    nll = nll / tokens_per_request
+                    essence = torch.log_softmax(scored[len(lay.gold) :], dim=-1)
+                    kl = (essence_init.exp() * (essence_init - essence)).sum(dim=1)
+                    decay = (delta**2).sum(dim=1) / orig_sq
+                    loss_each = nll + search.kl_factor * kl + search.weight_decay * decay
+                    active &= nll.detach() > search.stop_loss
+                    if not bool(active.any()):
+                        break
+                    optimiser.zero_grad()
+                    (loss_each * active).sum().backward()
+                    done = delta.detach().clone()
+                    optimiser.step()
+                    with torch.no_grad():
+                        delta[~active] = done[~active]  # Adam's momentum must not move a finished request
+                        norms = delta.norm(dim=1).clamp_min(1e-12)
+                        delta.mul_(torch.clamp(limit / norms, max=1.0)[:, None])
         log.info("value search: %d steps, target NLL %s", step + 1, [round(x, 3) for x in nll.tolist()])
     keys = seen["key"][: lay.target_rows]
     key_sums = torch.zeros(n, keys.shape[1], device=device).index_add_(0, lay.owner[: lay.target_rows], keys)

@@ -1,20 +1,25 @@
-"""The cached-context value search equals running prompts whole; the half-precision path works."""
+"""The cached-context value search equals running prompts whole, and so does replaying the blocks below
+the edit point; the half-precision path works."""
 
 from __future__ import annotations
 
 import copy
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
 import torch
 
+from editors.arch import ModelLayout
+from editors.hooks import Hook, hooked
 from editors.lm import LanguageModel, load_lm
 from editors.memit import MemitHyperParams
 from editors.projected import ProjectedHyperParams
+from editors.replay import BlocksBelow
 from editors.requests import WeightRequest
 from editors.rome import RomeHyperParams
 from editors.stats import TextSample
-from editors.values import SplitRows, ValueSearch
+from editors.values import SplitRows, ValueSearch, optimise_values
 from editors.weights import StatsSettings, WeightEditor
 
 SAMPLE = TextSample(
@@ -67,3 +72,28 @@ def test_edits_compute_apply_and_revert_exactly_in_half_precision(
     assert any(not torch.equal(v, original[k]) for k, v in lm.model.state_dict().items())
     editor.revert_all()
     assert all(torch.equal(v, original[k]) for k, v in lm.model.state_dict().items())
+
+
+@pytest.mark.parametrize("layer", [0, 2])
+def test_the_search_replays_the_blocks_below_the_edit_point_and_finds_the_same_delta(
+    lm: LanguageModel, layer: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks below the edited one run for the context and the first step only, and δ is unchanged."""
+    layout = ModelLayout.of(lm.model)
+    module = layout.mlp_out(lm.model, layer)
+    request = WeightRequest("alice lives in paris", "alice", "rome", ("paris",), edit_id="E1")
+    prefixes = ("", "the city . ")
+    search = ValueSearch(steps=6, lr=0.5, clamp=1e4, stop_loss=0.0, chunk=1)
+    calls = {"first": 0, "edited": 0}
+    counters = [
+        Hook(layout.block(lm.model, 0), lambda *_: calls.__setitem__("first", calls["first"] + 1)),
+        Hook(layout.block(lm.model, layer), lambda *_: calls.__setitem__("edited", calls["edited"] + 1)),
+    ]
+    with hooked(counters):
+        replayed = optimise_values(lm.model, lm.tokenizer, module, [request], prefixes, search)
+    assert calls["edited"] == 1 + search.steps  # the context pass, then every step
+    assert calls["first"] == (calls["edited"] if layer == 0 else 2)  # block 0: context and first step
+    monkeypatch.setattr(BlocksBelow, "replaying", lambda _self: nullcontext())
+    whole = optimise_values(lm.model, lm.tokenizer, module, [request], prefixes, search)
+    assert torch.allclose(replayed.delta, whole.delta, atol=1e-6)
+    assert whole.delta.norm() > 0
