@@ -68,17 +68,31 @@ def continuation_scores(
     pairs: Sequence[tuple[str, str]],
     batch_rows: int = 32,
 ) -> list[float]:
-    """Mean log-probability per token of each continuation after its prompt."""
+    """Mean log-probability per token of each continuation after its prompt.
+
+    The output head runs only at the positions that predict a continuation token: over a
+    49,152-word vocabulary the head at every position costs about as much as the rest of a small
+    model's pass, and scoring (neighbourhood, drift) runs after every edit.
+    """
     device = next(model.parameters()).device
+    head = model.get_output_embeddings()
+    softcap = getattr(model.config, "final_logit_softcapping", None)
     scores: list[float] = []
     for start in range(0, len(pairs), batch_rows):
         encoded = [with_continuation(tokenizer, p, c) for p, c in pairs[start : start + batch_rows]]
         ids, mask = pad_batch([e.ids for e, _ in encoded], pad_id(tokenizer), device)
+        where = [(row, t - 1, enc.ids[t]) for row, (enc, target) in enumerate(encoded) for t in target]
+        rows, cols, gold = (torch.tensor(column, device=device) for column in zip(*where, strict=True))
         with torch.no_grad():
-            logp = torch.log_softmax(model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
-        for row, (enc, target) in enumerate(encoded):
-            picked = [float(logp[row, t - 1, enc.ids[t]]) for t in target]
-            scores.append(sum(picked) / len(picked))
+            hidden = model.base_model(input_ids=ids, attention_mask=mask).last_hidden_state[rows, cols]
+            logits = (head(hidden) if head is not None else hidden).float()
+        if softcap:
+            logits = softcap * torch.tanh(logits / softcap)
+        picked = torch.log_softmax(logits, dim=-1).gather(1, gold[:, None]).squeeze(1).tolist()
+        cursor = 0
+        for _enc, target in encoded:
+            scores.append(sum(picked[cursor : cursor + len(target)]) / len(target))
+            cursor += len(target)
     return scores
 
 
