@@ -178,7 +178,7 @@ def main() -> None:
     parser.add_argument("--prefixes", type=int, default=RomeHyperParams().prefixes)
     parser.add_argument("--prefix-length", type=int, default=RomeHyperParams().prefix_length)
     parser.add_argument("--steps", type=int, default=ValueSearch().steps)
-    parser.add_argument("--lr", type=float, default=ValueSearch().lr)
+    parser.add_argument("--lr", type=float, default=None, help="the value search's lr (default: each method's own)")
     parser.add_argument("--stop-loss", type=float, default=ValueSearch().stop_loss)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
@@ -211,11 +211,12 @@ def main() -> None:
     sample = None if args.stats_source == "model" else text_sample(args.stats_source, store)
     shape = {"prefixes": args.prefixes, "prefix_length": args.prefix_length}
     rome = RomeHyperParams(layer=args.layer, shrink=args.shrink, **shape)
-    rome = replace(rome, search=replace(rome.search, steps=args.steps, lr=args.lr, stop_loss=args.stop_loss))
+    lr = {} if args.lr is None else {"lr": args.lr}
+    rome = replace(rome, search=replace(rome.search, steps=args.steps, stop_loss=args.stop_loss, **lr))
     memit_layers = tuple(int(x) for x in args.memit_layers.split(",")) if args.memit_layers else None
     memit = MemitHyperParams(layers=memit_layers, cov_weight=args.cov_weight, shrink=args.shrink, **shape)
     memit = replace(
-        memit, search=replace(memit.search, steps=args.steps, lr=args.lr, stop_loss=args.stop_loss)
+        memit, search=replace(memit.search, steps=args.steps, stop_loss=args.stop_loss, **lr)
     )
     results: dict[str, object] = {}
     if args.sweep:

@@ -41,6 +41,10 @@ class RomeHyperParams:
     ``shrink`` is the strength of the covariance term's regulariser: 0 uses the sampled C as is,
     1 replaces it by a multiple of the identity (a plain minimum-norm update that ignores which
     keys are common). Small samples need some shrinkage because C is then poorly conditioned.
+
+    The search's learning rate is 2.0, not the papers' 0.5: Adam moves δ by about lr·√d per step, so at
+    0.5 the search spent most of its steps growing δ to the norm it needs; on the 67 dev edits 2.0
+    gave efficacy 98.5%, paraphrase 76.1%, neighbourhood 95.8% (0.5: 98.5 / 73.1 / 97.1%).
     """
 
     layer: int | None = None
@@ -48,7 +52,7 @@ class RomeHyperParams:
     prefix_length: int = 10
     shrink: float = 0.1
     seed: int = 0
-    search: ValueSearch = field(default_factory=lambda: ValueSearch(chunk=1))
+    search: ValueSearch = field(default_factory=lambda: ValueSearch(chunk=1, lr=2.0))
 
 
 @dataclass(frozen=True)
