@@ -17,7 +17,7 @@ import typer
 
 from app.context import StoreOption, open_store
 from app.display import lines, plain
-from editors.methods import DEFAULT_STATS_TOKENS
+from editors.methods import DEFAULT_BATCH_METHOD, DEFAULT_STATS_TOKENS
 from kg.errors import InputError
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def propagate(
             help="rome (one edit at a time), memit (all at once) or projected (null-space projected, "
             "keeps the edits already in the model; best for many edits made one after another).",
         ),
-    ] = "memit",
+    ] = DEFAULT_BATCH_METHOD,
     model: ModelOption = None,
     edits: Annotated[
         str, typer.Option("--edits", help="Comma-separated edit ids, or all active edits.")
@@ -193,7 +193,7 @@ def status(
 def refit(
     method: Annotated[
         str, typer.Option("--method", help="Method of the one batch delta: memit or projected.")
-    ] = "memit",
+    ] = DEFAULT_BATCH_METHOD,
     model: ModelOption = None,
     stats_source: StatsSource = "python-docs",
     stats_tokens: StatsTokens = DEFAULT_STATS_TOKENS,

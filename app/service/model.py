@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.config import Settings
-from editors.methods import DEFAULT_STATS_TOKENS, METHODS
+from editors.methods import DEFAULT_BATCH_METHOD, DEFAULT_STATS_TOKENS, METHODS
 from kg.errors import InputError
 from kg.records import EditStatus
 from kg.store import FactStore
@@ -244,7 +244,9 @@ class ModelService:
                 )
         return DeltaStatus(status.model, entries, carried, stale, len(active), report)
 
-    def refit(self, model: str | None, method: str = "memit", stats: StatsSettings | None = None) -> Refit:
+    def refit(
+        self, model: str | None, method: str = DEFAULT_BATCH_METHOD, stats: StatsSettings | None = None
+    ) -> Refit:
         """Replace every active delta by one delta fitting all active edits together, computed on
         the original weights; the old deltas move to ``reverted/`` only after it succeeded."""
         from editors.requests import requests_from_store

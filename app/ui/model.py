@@ -19,7 +19,7 @@ from app.service.model import BATCH_METHODS
 from app.ui.common import guarded
 from app.ui.model_handlers import COMPARE_COLUMNS, ModelHandlers
 from app.ui.services import Services
-from editors.methods import DEFAULT_STATS_TOKENS, METHODS
+from editors.methods import DEFAULT_BATCH_METHOD, DEFAULT_METHOD, DEFAULT_STATS_TOKENS, METHODS
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def _layout(services: Services, handlers: ModelHandlers) -> ModelWidgets:
     )
     with gr.Row():
         model = gr.Textbox(value=services.settings.lm, label="Model (Hugging Face name or local path)", scale=3)
-        method = gr.Radio(list(METHODS), value="rome", label="Method")
+        method = gr.Radio(list(METHODS), value=DEFAULT_METHOD, label="Method")
         tokens = gr.Number(
             value=DEFAULT_STATS_TOKENS, precision=0, minimum=100, label="Statistics tokens", elem_id="model-tokens"
         )
@@ -121,7 +121,7 @@ def _wire(handlers: ModelHandlers, w: ModelWidgets) -> None:
     def refit(name: str, how: str, stats: float | None,
               progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[Any, ...]:  # fmt: skip
         progress(0.0, desc=f"re-fitting every active edit into {name}")
-        return _picked(handlers.refit(name, how if how in BATCH_METHODS else "memit", stats))
+        return _picked(handlers.refit(name, how if how in BATCH_METHODS else DEFAULT_BATCH_METHOD, stats))
 
     @guarded
     def revert(name: str, key: str | None) -> tuple[Any, ...]:
