@@ -24,6 +24,9 @@ few features per path, all relation-agnostic so that they carry over to relation
   before, weighted by how often that pair of relations undoes itself in the graph;
 * the share of hops walked backwards (qa.inverse), alone and with the question's inverse cues
   ("whose", "with ... as", "uses").
+* the share of consecutive hops that the question names further out from its entity, one after the
+  other (a sentence embedding barely sees word order, and on a dense graph every ordering of the
+  relations a question names is a walk).
 
 A linear model over the features is trained with a softmax over each question's candidates on
 questions composed by :mod:`qa.training_data`; the weights are a small JSON artefact cached under
@@ -35,10 +38,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
@@ -59,6 +61,7 @@ from qa.phrasing import (
     phrase_grams,
     statement_question,
 )
+from retrieval.embedder import TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -84,36 +87,15 @@ FEATURES = (
     "inverse",
     "inverse_cued",
     "sim_best",
+    "ordered",
 )
-VERSION = 7
+VERSION = 8
 # how a question describes an entity by a fact pointing at it ("the country whose capital is Lima",
 # "with Lima as its capital", "of which Lima is the capital", "the country that uses the yen")
 INVERSE_CUES = re.compile(r"\bwhose\b|\bas (?:its|their|the)\b|\bof which\b|\b(?:has|have|having|uses|use|used|using)\b")
 ARTEFACT = "chain_scorer.json"
-
-
-class TextEncoder(Protocol):
-    """Anything that turns texts into L2-normalised vectors (retrieval.embedder.Embedder does)."""
-
-    def encode(self, texts: list[str]) -> np.ndarray: ...
-
-
-class EmbeddingCache:
-    """Embeddings of short texts (words, relation names, composed chains), computed once per process."""
-
-    def __init__(self, encoder: TextEncoder) -> None:
-        self.encoder = encoder
-        self._vectors: dict[str, np.ndarray] = {}
-
-    def get(self, texts: Sequence[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if missing:
-            vectors = np.asarray(self.encoder.encode(missing), dtype=np.float32)
-            for text, vector in zip(missing, vectors, strict=True):
-                self._vectors[text] = vector
-        if not texts:
-            return np.zeros((0, 1), dtype=np.float32)
-        return np.stack([self._vectors[t] for t in texts])
+# the columns read from the chain's composed texts (the only features that need them embedded)
+TEXT_COLUMNS = (FEATURES.index("sim"), FEATURES.index("sim_statement"), FEATURES.index("sim_best"))
 
 
 @dataclass
@@ -129,6 +111,9 @@ class QuestionView:
     asked: np.ndarray | None  # embedding of the answer type the question asks for ("which country")
     inverse_cues: float = 0.0  # share of INVERSE_CUES among the question's words (0..1, capped)
     asked_at: tuple[int, ...] = ()  # positions in ``words`` of the asked type
+    gram_distance: np.ndarray | None = None  # per n-gram, characters between it and the masked entity
+    repeats: tuple[tuple[int, ...], ...] = ()  # positions in ``words`` of each word used more than once
+    positions: dict[str, float] = field(default_factory=dict)  # memo of :meth:`ChainScorer.mentioned_at`
 
 
 class ChainScorer:
@@ -140,7 +125,7 @@ class ChainScorer:
         weights: np.ndarray | None = None,
         abstain_below: float | None = None,
     ) -> None:
-        self.cache = EmbeddingCache(encoder)
+        self.encoder = encoder
         self.weights = weights if weights is not None else np.zeros(len(FEATURES), dtype=np.float32)
         # a best chain scoring below this answers nothing (qa.abstention calibrates it); None: never abstain
         self.abstain_below = abstain_below
@@ -149,6 +134,12 @@ class ChainScorer:
         self.forward_weights: np.ndarray | None = None
         self.forward_abstain_below: float | None = None
         self._relation_vectors: dict[str, np.ndarray] = {}
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """The texts' embeddings, one row each (the encoder remembers what it embedded before)."""
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
 
     # ----- question-level ---------------------------------------------------------------------
 
@@ -167,33 +158,52 @@ class ChainScorer:
             asked = asked_type(masked)
             parts.append((masked, words, grams, asked))
             batch += [masked, *words, *grams, *([asked] if asked else [])]
-        self.cache.get(list(dict.fromkeys(batch)))
+        self.vectors(list(dict.fromkeys(batch)))
         views = []
         for masked, words, grams, asked in parts:
             lowered = masked.lower()
             views.append(
                 QuestionView(
                     text=masked,
-                    vector=self.cache.get([masked])[0],
+                    vector=self.vectors([masked])[0],
                     words=words,
-                    word_vectors=self.cache.get(words),
-                    gram_vectors=self.cache.get(grams),
+                    word_vectors=self.vectors(words),
+                    gram_vectors=self.vectors(grams),
                     who=lowered.startswith("who") or " who" in lowered or "whom" in lowered,
-                    asked=self.cache.get([asked])[0] if asked else None,
+                    asked=self.vectors([asked])[0] if asked else None,
                     inverse_cues=_cues(lowered),
                     asked_at=tuple(i for i, w in enumerate(words) if asked and w == asked),
+                    gram_distance=_distances(masked, grams),
+                    repeats=_repeats(words),
                 )
             )
         return views
 
     def relation_vectors(self, relation: Relation) -> np.ndarray:
         if relation.id not in self._relation_vectors:
-            self._relation_vectors[relation.id] = self.cache.get(list(aliases(relation)))
+            self._relation_vectors[relation.id] = self.vectors(list(aliases(relation)))
         return self._relation_vectors[relation.id]
 
     def mention(self, question: QuestionView, relation: Relation) -> float:
         """How strongly the question mentions ``relation``: best n-gram against its names (cosine)."""
         return float((question.gram_vectors @ self.relation_vectors(relation).T).max())
+
+    def mentioned_at(self, question: QuestionView, relation: Relation) -> float:
+        """How far from the masked entity the question mentions ``relation`` (its best n-gram)."""
+        if relation.id not in question.positions:
+            if question.gram_distance is None or not len(question.gram_distance):
+                return 0.0
+            best = int((question.gram_vectors @ self.relation_vectors(relation).T).max(axis=1).argmax())
+            question.positions[relation.id] = float(question.gram_distance[best])
+        return question.positions[relation.id]
+
+    def outwards(self, question: QuestionView, chain: Sequence[Relation]) -> float:
+        """Share of consecutive hops the question names further out from its entity, each hop after
+        the one before: the order of the words, which a sentence embedding barely sees."""
+        if len(chain) < 2:
+            return 0.0
+        at = [self.mentioned_at(question, r) for r in chain]
+        return sum(a < b for a, b in zip(at, at[1:], strict=False)) / (len(at) - 1)
 
     def mentions(self, question: QuestionView, relations: Sequence[Relation]) -> dict[str, float]:
         return {r.id: self.mention(question, r) for r in relations}
@@ -211,24 +221,22 @@ class ChainScorer:
         """Embed the chain texts of ``paths`` not seen before in one batch (training warms many
         questions' candidates at once: far faster than a small batch per question)."""
         chains = [[r for r in (view.relation(x) for x in key) if r is not None] for key in {p.relations for p in paths}]
-        self.cache.get([text for chain in chains for text in _chain_texts(chain)])
+        self.vectors([text for chain in chains for text in _chain_texts(chain)])
 
-    def features(self, question: QuestionView, paths: Sequence[Walk], view: GraphView) -> np.ndarray:
+    def features(
+        self, question: QuestionView, paths: Sequence[Walk], view: GraphView, texts: bool = True
+    ) -> np.ndarray:
+        """One row per path. Without ``texts`` the columns read from the chains' composed texts
+        (:data:`TEXT_COLUMNS`) stay zero, so nothing new is embedded; :meth:`fill_texts` adds them."""
         rows = np.zeros((len(paths), len(FEATURES)), dtype=np.float32)
         if not paths:
             return rows
-        # the texts depend on the relation chain only, and many walks share a chain
+        # many walks share a relation chain, and every feature of a chain is computed once
         keys = [p.relations for p in paths]
         distinct = list(dict.fromkeys(keys))
         row_of = {key: n for n, key in enumerate(distinct)}
         unique = [[r for r in (view.relation(x) for x in key) if r is not None] for key in distinct]
-        nested, statements, nouns, types = (list(texts) for texts in zip(*(_chain_texts(c) for c in unique), strict=True))
-        self.cache.get([*nested, *statements, *nouns, *types])  # one batch for every text not seen before
-        at = [row_of[key] for key in keys]
-        chains = [unique[n] for n in at]
-        sims = (self.cache.get(nested) @ question.vector)[at]
-        sims_statement = (self.cache.get(statements) @ question.vector)[at]
-        sims_noun = (self.cache.get(nouns) @ question.vector)[at]
+        chains = [unique[row_of[key]] for key in keys]
         answered = {p.relations[-1] for p in paths if not p.missing}
         support: dict[str, np.ndarray] = {}
         mention: dict[str, float] = {}
@@ -246,7 +254,7 @@ class ChainScorer:
             """How well the kind of thing ``last`` reaches fits the asked type (cosine)."""
             if last.id not in fits:
                 assert question.asked is not None
-                kind = float(self.cache.get([answer_type(last)])[0] @ question.asked)
+                kind = float(self.vectors([answer_type(last)])[0] @ question.asked)
                 if not is_inverse(last.id):  # an inverse's names say what it starts from, not what it reaches
                     kind = max(kind, float((self.relation_vectors(last) @ question.asked).max()))
                 fits[last.id] = kind
@@ -261,6 +269,13 @@ class ChainScorer:
             if key not in coverage:
                 supports = [supported(r) for r in chain]
                 cover = np.max(np.stack(supports), axis=0) if supports and width else np.zeros(width, dtype=np.float32)
+                if question.repeats and supports and width:
+                    # a word the question uses twice ("the tailor of the guardian of the tailor") is
+                    # explained twice only by two hops: its n-th use by the n-th best hop for it
+                    ranked = -np.sort(-np.stack(supports), axis=0)
+                    for positions in question.repeats:
+                        for n, at in enumerate(positions):
+                            cover[at] = ranked[n, at] if n < len(ranked) else 0.0
                 if question.asked_at and chain:
                     at_type = list(question.asked_at)
                     cover[at_type] = np.maximum(cover[at_type], np.clip(fit(chain[-1]), 0.0, 1.0))
@@ -273,13 +288,12 @@ class ChainScorer:
             return coverage_mean[tuple(r.id for r in chain)]
 
         next_gain: dict[tuple[str, frozenset[str]], float] = {}
+        ordered: dict[tuple[str, ...], float] = {}
         for i, (path, chain) in enumerate(zip(paths, chains, strict=True)):
             cover = covered(chain)
             ms = [mention[r.id] for r in chain] or [0.0]
             last_person = bool(chain) and head_noun(chain[-1]) == "person"
             row = rows[i]
-            row[0] = sims[i]
-            row[1] = sims_statement[i]
             row[2] = min(ms)
             row[3] = sum(ms) / len(ms)
             row[4] = covered_mean(chain)
@@ -298,8 +312,10 @@ class ChainScorer:
             backwards = sum(path.inverse)
             row[18] = backwards / max(1, path.hops)
             row[19] = row[18] * question.inverse_cues
-            row[20] = max(row[0], row[1], sims_noun[i])
             row[13] = float(path.edits > 0)
+            if keys[i] not in ordered:
+                ordered[keys[i]] = self.outwards(question, chain)
+            row[21] = ordered[keys[i]]
             row[17] = float(path.missing in answered) if path.missing else 0.0
             if question.asked is not None and chain:
                 row[14] = fit(chain[-1])
@@ -310,7 +326,26 @@ class ChainScorer:
                     if key not in next_gain:
                         next_gain[key] = self._next_gain(cover, path.end, key[1], view, supported)
                     row[16] = next_gain[key]
+        if texts:
+            self.fill_texts(question, paths, view, rows, range(len(paths)))
         return rows
+
+    def fill_texts(
+        self, question: QuestionView, paths: Sequence[Walk], view: GraphView, rows: np.ndarray, which: Iterable[int]
+    ) -> None:
+        """Write the :data:`TEXT_COLUMNS` of the rows ``which``, embedding the texts of their chains
+        not seen before in one batch."""
+        which = list(which)
+        keys = list(dict.fromkeys(paths[i].relations for i in which))
+        if not keys:
+            return
+        chains = [[r for r in (view.relation(x) for x in key) if r is not None] for key in keys]
+        texts = [text for chain in chains for text in _chain_texts(chain)[:3]]
+        sims = (self.vectors(texts) @ question.vector).reshape(len(keys), 3)
+        of = {key: n for n, key in enumerate(keys)}
+        for i in which:
+            nested, statement, noun = sims[of[paths[i].relations]]
+            rows[i, TEXT_COLUMNS] = (nested, statement, max(nested, statement, noun))
 
     @staticmethod
     def _next_gain(
@@ -329,8 +364,10 @@ class ChainScorer:
         return float(extended.mean(axis=1).max() - cover.mean())
 
     def score(self, question: QuestionView, paths: Sequence[Walk], view: GraphView, forward: bool = False) -> np.ndarray:
-        weights = self.forward_weights if forward and self.forward_weights is not None else self.weights
-        return self.features(question, paths, view) @ weights
+        return self.features(question, paths, view) @ self.weights_for(forward)
+
+    def weights_for(self, forward: bool = False) -> np.ndarray:
+        return self.forward_weights if forward and self.forward_weights is not None else self.weights
 
     def floor(self, forward: bool = False) -> float | None:
         return self.forward_abstain_below if forward and self.forward_weights is not None else self.abstain_below
@@ -383,6 +420,23 @@ def _chain_texts(chain: Sequence[Relation]) -> tuple[str, str, str, str]:
         noun_question(chain),
         answer_type(chain[-1]) if chain else "",
     )
+
+
+def _distances(masked: str, grams: Sequence[str]) -> np.ndarray:
+    """Characters from each n-gram's first word to the masked entity "X": a question names the hop
+    nearest its entity first in "the A of the B of X" and in "X's B's A" alike."""
+    lowered = masked.lower()
+    entity = re.search(r"\bX\b", masked)
+    anchor = entity.start() if entity else 0
+    found = (re.search(rf"\b{re.escape(gram.split()[0])}\b", lowered) if gram.split() else None for gram in grams)
+    return np.asarray([abs(f.start() - anchor) if f else 0 for f in found], dtype=np.float32)
+
+
+def _repeats(words: Sequence[str]) -> tuple[tuple[int, ...], ...]:
+    at: dict[str, list[int]] = {}
+    for i, word in enumerate(words):
+        at.setdefault(word, []).append(i)
+    return tuple(tuple(positions) for positions in at.values() if len(positions) > 1)
 
 
 def _cues(lowered: str) -> float:

@@ -24,12 +24,13 @@ from kg import conflicts
 from kg.errors import ModelError
 from kg.records import Fact, Origin
 from kg.store import FactStore
-from qa.chain_scorer import ARTEFACT, ChainScorer, QuestionView, TextEncoder
+from qa.chain_scorer import ARTEFACT, ChainScorer, QuestionView
 from qa.paths import GraphView, Walk
 from qa.scorer_training import mask
 from qa.search import RANKED, ranked_paths, same_chain
 from qa.systems import System, SystemContext, register_system
 from qa.trace import Answer, Candidate, Hop, Trace
+from retrieval.embedder import TextEncoder
 
 if TYPE_CHECKING:
     from editors.lm import LanguageModel

@@ -24,9 +24,10 @@ from tqdm import tqdm
 from kg.errors import ModelError
 from kg.files import write_text
 from kg.records import Fact
-from qa.chain_scorer import ChainScorer, TextEncoder
+from qa.chain_scorer import ChainScorer
 from qa.paths import GraphView
 from qa.training_data import QuestionComposer
+from retrieval.embedder import TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class ScopeDetector:
             obj = self.view.label(fact.object)
             if relation is None:
                 continue
-            vectors = self.text.cache.get([relation.statement(subject, obj), relation.question(subject)])
+            vectors = self.text.vectors([relation.statement(subject, obj), relation.question(subject)])
             rows[i, 0] = float(vectors[0] @ read.vector)
             rows[i, 1] = float(vectors[1] @ read.vector)
             rows[i, 2] = 1.0 if subject.lower() in lowered else 0.0

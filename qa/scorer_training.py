@@ -19,11 +19,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from qa.chain_scorer import ChainScorer, QuestionView, TextEncoder
+from qa.chain_scorer import ChainScorer, QuestionView
 from qa.paths import GraphView, Walk
 from qa.phrasing import content_words, ngrams, phrase_grams
 from qa.search import candidate_paths, open_relations
 from qa.training_data import BACKWARDS, Example, sample_examples
+from retrieval.embedder import TextEncoder
 
 log = logging.getLogger(__name__)
 WARM_EVERY = 250  # questions whose candidates' chain texts are embedded in one batch
@@ -99,7 +100,7 @@ def _warm(scorer: ChainScorer, examples: list[Example], view: GraphView) -> None
         texts += [masked, *words, *ngrams(words), *phrase_grams(masked)]
     batch = 512
     for at in tqdm(range(0, len(texts), batch), desc="embedding questions", unit="batch", disable=None):
-        scorer.cache.get(texts[at : at + batch])
+        scorer.vectors(texts[at : at + batch])
     for relation in view.relations():
         scorer.relation_vectors(relation)
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from kg.records import Fact, Relation
-from qa.chain_scorer import ChainScorer, QuestionView
+from qa.chain_scorer import TEXT_COLUMNS, ChainScorer, QuestionView
 from qa.inverse import inverse_id
 from qa.paths import MAX_HOPS, UNDOES, GraphView, Walk
 
@@ -29,6 +29,8 @@ OPEN_RELATIONS = 3  # missing-hop candidates are offered for this many most-ment
 BEAM = 8  # relation chains kept (scored, and carried to the next hop) per hop
 PER_CHAIN = 32  # walks kept per chain (the branches of multi-valued hops)
 FRONTIER = 64  # walks kept per hop in all
+ORDER_BONUS = 0.01  # beam ranking: what hops named in the question's order add to a chain's mean mention
+FIRST_EMBEDDED = 2  # chains whose texts are embedded first; each further round embeds twice as many
 MAX_BACKWARD = 64  # a hub (a continent, a currency) walked backwards offers at most this many facts per relation
 
 
@@ -101,15 +103,18 @@ def _grow(
             key = (*path.relations, relation)
             (backward if back or path.inverse else forward).setdefault(key, []).append((path, facts, back))
     strength: dict[str, float] = {}
+    relations: dict[str, Relation | None] = {}
 
     def mentioned(chain: tuple[str, ...]) -> float:
-        total = 0.0
+        """Mean mention, and among chains of the same relations the one whose hops the question
+        names outwards from its entity (so a beam full of permutations keeps the right order)."""
         for ident in chain:
             if ident not in strength:
-                relation = view.relation(ident)
+                relations[ident] = relation = view.relation(ident)
                 strength[ident] = scorer.mention(question, relation) if relation else 0.0
-            total += strength[ident]
-        return total / len(chain)
+        mean = sum(strength[i] for i in chain) / len(chain)
+        found = [r for r in (relations[i] for i in chain) if r is not None]
+        return mean + ORDER_BONUS * scorer.outwards(question, found)
 
     def build(chains: dict[tuple[str, ...], list[Option]], width: int, room: int) -> list[Walk]:
         keys = list(chains)
@@ -197,9 +202,38 @@ def ranked_paths(
     paths = candidate_paths(scorer, view, question, start, opened, backwards=backwards)
     if not paths:
         return []
-    scores = scorer.score(question, paths, view, forward=not backwards)
+    scores = bounded_scores(scorer, question, paths, view, forward=not backwards)
     order = np.argsort(-scores, kind="stable")
     return [(paths[i], float(scores[i])) for i in order[:keep]]
+
+
+def bounded_scores(
+    scorer: ChainScorer, question: QuestionView, paths: list[Walk], view: GraphView, forward: bool = False
+) -> np.ndarray:
+    """The walks' scores, embedding chain texts only for the chains that could still be the best.
+
+    Embedding a chain's composed texts is most of the cost of a question on a graph with many
+    relations (every chain is new there). The other features are cheap, and the text columns are
+    cosines, so a chain's score is at most its cheap part plus the text weights' absolute sum. Chains
+    are embedded best bound first, a few at a time, until no chain left could beat the best exact
+    score: the best walk is exactly the one full scoring picks. The others keep their bound, the most
+    they could score (runners-up in the trace are ranked by it)."""
+    weights = scorer.weights_for(forward)
+    rows = scorer.features(question, paths, view, texts=False)
+    bound = rows @ weights + float(np.abs(weights[list(TEXT_COLUMNS)]).sum())
+    walks: dict[tuple[str, ...], list[int]] = {}
+    for i, path in enumerate(paths):
+        walks.setdefault(path.relations, []).append(i)
+    order = sorted(walks, key=lambda key: -max(bound[i] for i in walks[key]))
+    scores = bound.copy()
+    best, done, size = -np.inf, 0, FIRST_EMBEDDED
+    while done < len(order) and max(bound[i] for i in walks[order[done]]) >= best:
+        which = [i for key in order[done : done + size] for i in walks[key]]
+        scorer.fill_texts(question, paths, view, rows, which)
+        scores[which] = rows[which] @ weights
+        best = max(best, float(scores[which].max()))
+        done, size = done + size, size * 2
+    return scores
 
 
 def same_chain(ranked: list[tuple[Walk, float]], best: Walk) -> list[Walk]:
