@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from app.config import Settings, load_settings
 from app.ui import build_app, launch_options
 from app.ui.services import Services
 from kg.demo import load_demo
+from kg.records import Entity
 from kg.store import FactStore
 
 
@@ -44,10 +45,14 @@ def demo_services(home: Path, **overrides: object) -> Services:
     return Services(demo_settings(home, **overrides), store)
 
 
-def start_app(home: Path, datasets: tuple[Path, ...] = (), **overrides: object) -> Iterator[RunningApp]:
-    """Serve the app over the demo graph; ``datasets`` are copied into the data folder first."""
+def start_app(
+    home: Path, datasets: tuple[Path, ...] = (), entities: Sequence[Entity] = (), **overrides: object
+) -> Iterator[RunningApp]:
+    """Serve the app over the demo graph (plus ``entities``); ``datasets`` are copied into the data
+    folder first."""
     services = demo_services(home, **overrides)
     settings, store = services.settings, services.store
+    store.add_entities(list(entities))
     for dataset in datasets:
         target = settings.data_dir / "datasets" / dataset.name
         target.parent.mkdir(parents=True, exist_ok=True)
