@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,16 @@ def new_tab(browser: Any, url: str) -> Page:
     expect.set_options(timeout=TIMEOUT_MS)  # the first question loads the models
     tab.goto(url)
     return tab
+
+
+@contextmanager
+def browser_page(url: str) -> Iterator[Page]:
+    """One headless Chromium tab on ``url``, for a test module that brings its own app."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=install_chromium(), args=["--no-sandbox"])
+        yield new_tab(launched, url)
+        launched.close()
 
 
 @pytest.fixture(scope="module")

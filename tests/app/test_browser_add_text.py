@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.app.conftest import RunningApp, start_app
-from tests.app.test_browser import SCREENSHOTS, TIMEOUT_MS, ask, install_chromium, open_tab, shoot
+from tests.app.test_browser import ask, browser_page, open_tab, shoot
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -20,26 +20,14 @@ QUESTION = "What is the currency of the country where Thimphu is located?"
 
 
 @pytest.fixture(scope="module")
-def chromium_path() -> str:
-    return install_chromium()
-
-
-@pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     yield from start_app(tmp_path_factory.mktemp("browser-add-text-home"))
 
 
 @pytest.fixture(scope="module")
-def page(chromium_path: str, app: RunningApp) -> Iterator[Page]:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-        tab.set_default_timeout(TIMEOUT_MS)
-        expect.set_options(timeout=TIMEOUT_MS)
-        tab.goto(app.url)
+def page(app: RunningApp) -> Iterator[Page]:
+    with browser_page(app.url) as tab:
         yield tab
-        browser.close()
 
 
 def test_a_typed_fact_is_previewed_accepted_logged_and_answered(page: Page, app: RunningApp) -> None:

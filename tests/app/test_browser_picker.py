@@ -12,7 +12,7 @@ import pytest
 from app.ui.services import PICKER_ALL_UP_TO, PICKER_CHOICES
 from kg.records import Entity
 from tests.app.conftest import RunningApp, start_app
-from tests.app.test_browser import SCREENSHOTS, TIMEOUT_MS, install_chromium, open_tab, shoot
+from tests.app.test_browser import browser_page, open_tab, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -30,15 +30,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
 
 @pytest.fixture(scope="module")
 def page(app: RunningApp) -> Iterator[Page]:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=install_chromium(), args=["--no-sandbox"])
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-        tab.set_default_timeout(TIMEOUT_MS)
-        expect.set_options(timeout=TIMEOUT_MS)
-        tab.goto(app.url)
+    with browser_page(app.url) as tab:
         yield tab
-        browser.close()
 
 
 def test_typing_in_a_picker_fetches_matching_names_from_the_server(page: Page, app: RunningApp) -> None:
