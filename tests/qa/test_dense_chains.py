@@ -77,7 +77,7 @@ def test_every_hop_in_the_order_the_question_names_them(
     dense: tuple[GraphPipeline, dict[tuple[int, str], int]], chain: list[str]
 ) -> None:
     system, truth = dense
-    for start in (0, 5, 11):
+    for start in (0, 11):
         answer = system.answer(question(chain, start))
         assert [h.relation for h in answer.trace.hops] == chain
         assert answer.text == walk(truth, start, chain)
@@ -97,7 +97,7 @@ def test_bounded_scoring_picks_the_walk_full_scoring_picks_and_embeds_fewer_chai
 
     scorer.encoder = type("Counting", (), {"encode": staticmethod(counting)})()
     rng = random.Random(3)
-    for _ in range(12):
+    for _ in range(6):
         chain = rng.sample(ROLES, rng.randint(2, 4))
         start = rng.randrange(len(PEOPLE))
         text = question(chain, start)

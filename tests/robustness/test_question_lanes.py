@@ -23,6 +23,7 @@ from qa.trace import Answer, Trace
 from tests.app.conftest import RunningApp, start_app
 
 LONG_SECONDS = 6.0
+BLOCKED = 4.5  # a question held behind the long one would take most of LONG_SECONDS; a client alone can take 3 s on a loaded machine
 SHORT = "What is the capital of France?"
 LONG = ("What is the capital of the country whose capital is Paris? " * 70)[:4000]
 
@@ -130,9 +131,9 @@ def test_short_questions_are_answered_while_long_ones_are_in_flight(
         second_long = pool.submit(ask, app, "?" + LONG[1:])
         shorts = [pool.submit(ask, app, SHORT) for _ in range(3)]
         for seconds, text in (s.result(timeout=60) for s in shorts):
-            assert "Paris" in text and seconds < 3.0
+            assert "Paris" in text and seconds < BLOCKED  # not held behind the 6 s long question
         seconds, text = second_long.result(timeout=60)
-        assert "another long question" in text and seconds < 3.0
+        assert "another long question" in text and seconds < BLOCKED
         seconds, text = first_long.result(timeout=60)
         assert "time budget" in text and seconds < 5.0
 
