@@ -30,7 +30,7 @@ STOPWORDS = ARTICLES | frozenset(
         "with", "from", "into", "about", "and", "or", "as", "it", "its", "this", "that", "these",
         "those", "he", "she", "they", "him", "his", "her", "their", "there", "than", "then", "has",
         "have", "had", "can", "could", "would", "one", "someone", "something", "s", "tell", "me",
-        "please", "name",
+        "please", "name", "list", "give", "show", "find", "us", "you", "know", "all",
     }
 )  # fmt: skip
 """Words that name no entity and no relation: question words, function words, request phrasing."""
