@@ -11,6 +11,9 @@ import functools
 import html
 import inspect
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -90,6 +93,35 @@ def _is_user_error(exc: Exception) -> bool:
     return isinstance(exc, KgeditError)
 
 
+PICKER_PAUSE_S = 0.3  # a picker searches once typing pauses this long (a common autocomplete delay)
+
+
+class LatestKeys:
+    """The newest key-up of each browser session, so a search a later key overtook is skipped.
+
+    With Gradio's default "always_last" trigger the keys typed while a search is out resend the
+    text of the first of them, and its dropdown draws a run of replies wrongly (names of the page
+    before stay beside the new ones); so every key is sent and only the one typing paused after is
+    answered."""
+
+    def __init__(self, sessions: int = 1000) -> None:
+        self._latest: OrderedDict[str, int] = OrderedDict()
+        self._sessions = sessions
+        self._lock = threading.Lock()
+
+    def take(self, session: str) -> int:
+        with self._lock:
+            ticket = self._latest.pop(session, 0) + 1
+            self._latest[session] = ticket
+            while len(self._latest) > self._sessions:
+                self._latest.popitem(last=False)
+            return ticket
+
+    def current(self, session: str, ticket: int) -> bool:
+        with self._lock:
+            return self._latest.get(session) == ticket
+
+
 def entity_picker(services: Services, label: str, value: str | None = None, **kwargs: Any) -> gr.Dropdown:
     """A dropdown that searches the server's entities as you type (labels and aliases); ids, labels
     and aliases all resolve. It holds a page of choices, never the whole graph's labels."""
@@ -101,12 +133,26 @@ def entity_picker(services: Services, label: str, value: str | None = None, **kw
         allow_custom_value=True,
         **kwargs,
     )
+    latest = LatestKeys()
 
-    def search(key: gr.KeyUpData) -> dict[str, Any]:
+    def search(key: gr.KeyUpData, request: gr.Request) -> Any:
+        session = request.session_hash or ""
+        ticket = latest.take(session)
+        time.sleep(PICKER_PAUSE_S)
+        if not latest.current(session, ticket):
+            return gr.skip()
         return gr.update(choices=services.search_entities(str(key.input_value or "")))
 
     if services.searched_on_server():
-        picker.key_up(search, None, picker, api_visibility="private", show_progress="hidden")
+        picker.key_up(
+            search,
+            None,
+            picker,
+            api_visibility="private",
+            show_progress="hidden",
+            trigger_mode="multiple",
+            concurrency_limit=None,  # the keys' searches wait side by side; only the last one answers
+        )
     return picker
 
 
