@@ -53,7 +53,10 @@ def head_noun(relation: Relation) -> str:
 
 
 _CLOZE_TYPE = re.compile(r"\bthe ([a-z]+) of$")
-_ASKED_TYPE = re.compile(r"\b(?:which|what)\s+([a-z]+)", re.IGNORECASE)
+_ASKED_TYPE = re.compile(
+    r"\b(?:which|what)\s+([a-z]+)|^\s*(?:list|give me|show me|tell me|find)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?([a-z]+s)\b",
+    re.IGNORECASE,
+)
 _NOT_TYPES = frozenset({"is", "was", "are", "were", "does", "did", "do", "has", "had", "can", "the", "a", "an"})
 
 
@@ -67,9 +70,10 @@ def answer_type(relation: Relation) -> str:
 
 
 def asked_type(question: str) -> str | None:
-    """The noun right after "which"/"what" ("In which country..." -> "country"), if there is one."""
+    """The noun right after "which"/"what" ("In which country..." -> "country"), or the plural a
+    request starts with ("List the countries bordering Poland" -> "countries"), if there is one."""
     for found in _ASKED_TYPE.finditer(question):
-        word = found.group(1).lower()
+        word = (found.group(1) or found.group(2)).lower()
         if word not in _NOT_TYPES:
             return word
     return None
