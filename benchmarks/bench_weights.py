@@ -32,6 +32,7 @@ from editors.lm import LanguageModel, load_lm  # noqa: E402
 from editors.locate import context_prefixes
 from editors.memit import MemitHyperParams  # noqa: E402
 from editors.methods import DEFAULT_LM  # noqa: E402
+from editors.precision import COMPUTE_DTYPES, matmul_dtype  # noqa: E402
 from editors.requests import WeightRequest, requests_from_store  # noqa: E402
 from editors.rome import RomeHyperParams, measure, rank_one  # noqa: E402
 from editors.stats import (  # noqa: E402
@@ -180,6 +181,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=ValueSearch().steps)
     parser.add_argument("--lr", type=float, default=None, help="the value search's lr (default: each method's own)")
     parser.add_argument("--stop-loss", type=float, default=ValueSearch().stop_loss)
+    parser.add_argument(
+        "--compute-dtype", choices=COMPUTE_DTYPES, default=ValueSearch().compute_dtype,
+        help="the value search's matrix multiplies (auto: bfloat16 where the CPU has it natively)",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument(
@@ -204,6 +209,8 @@ def main() -> None:
     print(
         f"torch threads {torch.get_num_threads()}, CPU load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
+    model_dtype = next(lm.model.parameters()).dtype
+    print(f"value search multiplies in {matmul_dtype(args.compute_dtype, model_dtype, lm.device)} ({args.compute_dtype})")
     evaluator = EditEvaluator(lm.model, lm.tokenizer, requests, neighbours_from_store(store, requests))
     evaluator.baseline()
     print("unedited:", summarise(evaluator.score()).line())
@@ -212,12 +219,11 @@ def main() -> None:
     shape = {"prefixes": args.prefixes, "prefix_length": args.prefix_length}
     rome = RomeHyperParams(layer=args.layer, shrink=args.shrink, **shape)
     lr = {} if args.lr is None else {"lr": args.lr}
-    rome = replace(rome, search=replace(rome.search, steps=args.steps, stop_loss=args.stop_loss, **lr))
+    search = {"steps": args.steps, "stop_loss": args.stop_loss, "compute_dtype": args.compute_dtype, **lr}
+    rome = replace(rome, search=replace(rome.search, **search))
     memit_layers = tuple(int(x) for x in args.memit_layers.split(",")) if args.memit_layers else None
     memit = MemitHyperParams(layers=memit_layers, cov_weight=args.cov_weight, shrink=args.shrink, **shape)
-    memit = replace(
-        memit, search=replace(memit.search, steps=args.steps, stop_loss=args.stop_loss, **lr)
-    )
+    memit = replace(memit, search=replace(memit.search, **search))
     results: dict[str, object] = {}
     if args.sweep:
         budgets = [int(x) for x in args.sweep.split(",")]

@@ -52,10 +52,16 @@ class BlocksBelow:
         if not isinstance(blocks, torch.nn.ModuleList):
             raise TypeError(f"{layout.spec.layers} is not a list of blocks")
         self._blocks: torch.nn.ModuleList = blocks
-        self.count = next(
-            (i for i, block in enumerate(self._blocks) if any(m is module for m in block.modules())), 0
+        holder = next(
+            (i for i, block in enumerate(self._blocks) if any(m is module for m in block.modules())), None
         )
+        self.count = holder or 0
+        self._above = list(self._blocks)[holder + 1 :] if holder is not None else []
         self._outputs: dict[int, object] = {}
+
+    def above(self) -> list[torch.nn.Module]:
+        """The blocks above the one that holds the edit point (none when no block holds it)."""
+        return list(self._above)
 
     def recorders(self) -> list[Hook]:
         """Hooks that keep each lower block's output of the next pass (the one to replay)."""

@@ -12,7 +12,9 @@ subject's last token to the end of the target (typically 3-8 of ~25), on top of 
 result is the same as running every prompt whole (a test checks it), at a fraction of the cost.
 The same first step also reads the module's input (ROME's key k) and original output at the
 subject, so callers need no separate passes for them. Only δ has a gradient; the model's parameters
-are frozen during the search, so backward stops at the edited layer.
+are frozen during the search, so backward stops at the edited layer. The linear layers of the
+blocks above the edit point and the output head multiply in bfloat16 where the CPU does that
+natively (:mod:`editors.precision`), since reading their float32 weights is most of a step.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from editors.hooks import Hook, hooked
+from editors.precision import Lowered, lowered_linears, matmul_dtype
 from editors.replay import BlocksBelow
 from editors.requests import WeightRequest
 from editors.tokens import encode, pad_id, with_continuation
@@ -42,6 +45,8 @@ class ValueSearch:
 
     ``stop_loss``: a request stops once its mean target NLL is below this; 0.05 is a probability
     of about 0.95 per target token, which leaves the new object ahead in paraphrased prompts too.
+    ``compute_dtype``: what the layers above the edit point multiply in (:mod:`editors.precision`);
+    ``auto`` takes bfloat16 only where the CPU (or GPU) has it natively and the model is float32.
     """
 
     steps: int = 25
@@ -51,6 +56,7 @@ class ValueSearch:
     clamp: float = 4.0  # ‖δ‖ ≤ clamp · ‖original value‖
     stop_loss: float = 0.05
     chunk: int = 8  # requests optimised together (each has its own δ)
+    compute_dtype: str = "auto"  # auto, model or bfloat16
 
 
 @dataclass(frozen=True)
@@ -232,7 +238,6 @@ def _search(
     n = len(requests)
     lay = _layout(tokenizer, requests, prefixes, device)
     head = model.get_output_embeddings()
-    cache = lay.split.context_cache(model)
     seen: dict[str, torch.Tensor] = {}
 
     def inject(_m: torch.nn.Module, args: tuple, kwargs: dict, out: object) -> object:
@@ -248,7 +253,7 @@ def _search(
         hidden = hidden + added
         return (hidden, *out[1:]) if isinstance(out, tuple) else hidden
 
-    def logits() -> torch.Tensor:
+    def logits(head: torch.nn.Module | None) -> torch.Tensor:
         hidden = lay.split.hidden(model, cache)[lay.pick_rows, lay.pick_cols]
         return (head(hidden) if head is not None else hidden).float()
 
@@ -256,9 +261,14 @@ def _search(
     # distribution the KL term keeps (its KL is 0 with a zero gradient, as a separate pass would
     # give), and records the blocks below the edit point, which later steps replay.
     below = BlocksBelow(model, module)
-    with hooked([Hook(module, inject, with_kwargs=True), *below.recorders()]):
-        with frozen(model), torch.enable_grad():
-            scored = logits()
+    dtype = matmul_dtype(search.compute_dtype, next(model.parameters()).dtype, device)
+    if isinstance(head, torch.nn.Linear) and head.weight.dtype != dtype:
+        head = Lowered(head, dtype)
+    hooks = [Hook(module, inject, with_kwargs=True), *below.recorders()]
+    with lowered_linears(below.above(), dtype):
+        cache = lay.split.context_cache(model)
+        with hooked(hooks), frozen(model), torch.enable_grad():
+            scored = logits(head)
             essence_init = torch.log_softmax(scored[len(lay.gold) :].detach(), dim=-1)
             delta = seen["delta"]
             originals = seen["value"][lay.bare_rows]
@@ -273,7 +283,7 @@ def _search(
                 step = 0
                 for step in range(search.steps):  # noqa: B007 - reported after the loop
                     if step:
-                        scored = logits()
+                        scored = logits(head)
                     logp = torch.log_softmax(scored[: len(lay.gold)], dim=-1)
                     token_nll = -logp.gather(1, lay.gold[:, None]).squeeze(1)
                     nll = torch.zeros(n, device=device).index_add(0, lay.token_owner, token_nll)
@@ -293,7 +303,7 @@ def _search(
                         delta[~active] = done[~active]  # Adam's momentum must not move a finished request
                         norms = delta.norm(dim=1).clamp_min(1e-12)
                         delta.mul_(torch.clamp(limit / norms, max=1.0)[:, None])
-        log.info("value search: %d steps, target NLL %s", step + 1, [round(x, 3) for x in nll.tolist()])
+            log.info("value search: %d steps, target NLL %s", step + 1, [round(x, 3) for x in nll.tolist()])
     keys = seen["key"][: lay.target_rows]
     key_sums = torch.zeros(n, keys.shape[1], device=device).index_add_(0, lay.owner[: lay.target_rows], keys)
     return Values(
