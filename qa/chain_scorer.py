@@ -38,7 +38,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -183,6 +184,26 @@ class ChainScorer:
         if relation.id not in self._relation_vectors:
             self._relation_vectors[relation.id] = self.vectors(list(aliases(relation)))
         return self._relation_vectors[relation.id]
+
+    @contextmanager
+    def names_unheard(self, relation: Relation, question: str) -> Iterator[bool]:
+        """For the duration, ``relation`` is known only by its names whose words the question does
+        not use, as if the question had phrased it in words kgedit has no name for (training: real
+        questions often do, composed ones never). Yields whether any name is left to know it by."""
+        asked = set(content_words(question))
+        kept = [n for n in aliases(relation) if not set(content_words(n)) & asked]
+        if not kept or len(kept) == len(aliases(relation)):
+            yield False
+            return
+        before = self._relation_vectors.get(relation.id)
+        self._relation_vectors[relation.id] = self.vectors(kept)
+        try:
+            yield True
+        finally:
+            if before is None:
+                self._relation_vectors.pop(relation.id, None)
+            else:
+                self._relation_vectors[relation.id] = before
 
     def mention(self, question: QuestionView, relation: Relation) -> float:
         """How strongly the question mentions ``relation``: best n-gram against its names (cosine)."""

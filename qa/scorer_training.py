@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from kg.records import Relation
 from qa.chain_scorer import ChainScorer, QuestionView
 from qa.paths import GraphView, Walk
 from qa.phrasing import content_words, ngrams, phrase_grams
@@ -28,6 +31,7 @@ from retrieval.embedder import TextEncoder
 
 log = logging.getLogger(__name__)
 WARM_EVERY = 250  # questions whose candidates' chain texts are embedded in one batch
+UNHEARD = 0.25  # share of questions with one hop phrased in words none of its relation's names use
 
 
 @dataclass
@@ -77,18 +81,39 @@ def fit(
     for at in tqdm(range(0, len(examples), WARM_EVERY), desc="chain-scorer features", unit="chunk", disable=None):
         chunk = []
         for example in examples[at : at + WARM_EVERY]:
-            question, paths, right = candidates_for(scorer, view, example, rng.random() < 0.1, backwards)
+            unheard = _unheard(view, example, rng)
+            with _names_unheard(scorer, unheard, example):
+                question, paths, right = candidates_for(scorer, view, example, rng.random() < 0.1, backwards)
             if right.any() and len(paths) > 1:
-                chunk.append((question, paths, right))
-        scorer.warm([p for _, paths, _ in chunk for p in paths], view)
-        for question, paths, right in chunk:
-            rows.append(scorer.features(question, paths, view))
+                chunk.append((example, unheard, question, paths, right))
+        scorer.warm([p for *_, paths, _ in chunk for p in paths], view)
+        for example, unheard, question, paths, right in chunk:
+            with _names_unheard(scorer, unheard, example):
+                rows.append(scorer.features(question, paths, view))
             rights.append(right)
     weights, loss, accuracy = _softmax_fit(rows, rights, epochs, seed)
     scorer.weights = weights
     report = FitReport(len(rows), accuracy, loss)
     log.info("chain scorer: %d questions, train top-1 %.3f, loss %.3f", report.examples, accuracy, loss)
     return scorer, report
+
+
+def _unheard(view: GraphView, example: Example, rng: random.Random) -> Relation | None:
+    """The hop of ``example`` to phrase in unknown words, for :data:`UNHEARD` of the examples: a real
+    question often names a relation in words none of its names use, which a composed one never does,
+    and a scorer that only saw composed questions learns to cut such a hop off the chain."""
+    if rng.random() >= UNHEARD:
+        return None
+    return view.relation(rng.choice(example.relations))
+
+
+@contextmanager
+def _names_unheard(scorer: ChainScorer, relation: Relation | None, example: Example) -> Iterator[None]:
+    if relation is None:
+        yield
+        return
+    with scorer.names_unheard(relation, mask(example.question, example.span)):
+        yield
 
 
 def _warm(scorer: ChainScorer, examples: list[Example], view: GraphView) -> None:
