@@ -243,8 +243,10 @@ def plot(rows: list[dict[str, object]], path: Path) -> None:
             points = [r for r in rows if r["method"] == method]
             axis.plot([r["edits"] for r in points], [r[metric] for r in points], marker="o", label=method)
         base = [r for r in rows if r["method"] == "unedited"]
-        if metric == "perplexity" and base:
-            axis.axhline(float(base[0]["perplexity"]), color="grey", linestyle="--", label="unedited")  # type: ignore[arg-type]
+        if metric == "perplexity":
+            axis.set_yscale("log")  # a collapsing model's perplexity runs to 10^5
+            if base:
+                axis.axhline(float(base[0]["perplexity"]), color="grey", linestyle="--", label="unedited")  # type: ignore[arg-type]
         axis.set_xlabel("sequential edits")
         axis.set_title(metric)
         axis.grid(alpha=0.3)
