@@ -189,7 +189,8 @@ class ChainScorer:
     def names_unheard(self, relation: Relation, question: str) -> Iterator[bool]:
         """For the duration, ``relation`` is known only by its names whose words the question does
         not use, as if the question had phrased it in words kgedit has no name for (training: real
-        questions often do, composed ones never). Yields whether any name is left to know it by."""
+        questions often do, composed ones never). Yields whether names were hidden: not when the question
+        uses none of them, nor when it uses all (nothing would be left to know the relation by)."""
         asked = set(content_words(question))
         kept = [n for n in aliases(relation) if not set(content_words(n)) & asked]
         if not kept or len(kept) == len(aliases(relation)):

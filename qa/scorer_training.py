@@ -4,7 +4,8 @@ For each composed question the candidates are what the pipeline would see: every
 question's entity over the graph, plus missing-hop paths for the relations the question mentions
 most (here also where entities of that kind seldom have the relation, as harder negatives). One
 example in ten pretends its last fact is absent from the graph, so the scorer learns when a hop
-should go to the language model. The fit is a softmax over each question's candidates (the
+should go to the language model; one in four hides the names its words used for one hop
+(:data:`UNHEARD`), as real questions name relations in words no name of theirs holds. The fit is a softmax over each question's candidates (the
 composed chain is the right one), with a little L2; it takes well under a minute on a CPU.
 """
 
