@@ -34,6 +34,8 @@ STOPWORDS = ARTICLES | frozenset(
     }
 )  # fmt: skip
 """Words that name no entity and no relation: question words, function words, request phrasing."""
+REQUESTS = ("list", "give me", "show me", "tell me", "find")
+"""How a request without a question word starts ("List the countries ..."); their words are stop words."""
 
 
 @dataclass(frozen=True)

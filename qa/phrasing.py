@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from kg.normalize import STOPWORDS
+from kg.normalize import REQUESTS, STOPWORDS
 from kg.records import Relation
 from kg.relation_table import RelationTable
 from qa.inverse import inverse_noun_phrase, is_inverse
@@ -54,7 +54,7 @@ def head_noun(relation: Relation) -> str:
 
 _CLOZE_TYPE = re.compile(r"\bthe ([a-z]+) of$")
 _ASKED_TYPE = re.compile(
-    r"\b(?:which|what)\s+([a-z]+)|^\s*(?:list|give me|show me|tell me|find)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?([a-z]+s)\b",
+    rf"\b(?:which|what)\s+([a-z]+)|^\s*(?:{'|'.join(REQUESTS)})\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?([a-z]+s)\b",
     re.IGNORECASE,
 )
 _NOT_TYPES = frozenset({"is", "was", "are", "were", "does", "did", "do", "has", "had", "can", "the", "a", "an"})

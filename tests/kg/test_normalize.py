@@ -6,7 +6,7 @@ import pytest
 
 from kg.errors import InputError
 from kg.io.easyedit import match_relation
-from kg.normalize import MAX_TEXT_CHARS, STOPWORDS, check_text, name_key, tokens
+from kg.normalize import MAX_TEXT_CHARS, REQUESTS, STOPWORDS, check_text, name_key, tokens
 from kg.records import Relation
 from qa.phrasing import content_words
 
@@ -51,6 +51,7 @@ def test_one_stop_word_list_serves_the_linker_and_the_chain_scorer() -> None:
     assert content_words("Can you tell me the capital of X, please?") == ["capital"]
     assert content_words("List all the languages of X") == ["languages"]
     assert {"why", "than", "please", "tell", "the", "list", "give"} <= STOPWORDS
+    assert {w for request in REQUESTS for w in request.split()} <= STOPWORDS
 
 
 def test_an_import_prompt_matches_its_relation_whatever_its_punctuation_and_accents() -> None:
