@@ -45,6 +45,10 @@ class ValueSearch:
 
     ``stop_loss``: a request stops once its mean target NLL is below this; 0.05 is a probability
     of about 0.95 per target token, which leaves the new object ahead in paraphrased prompts too.
+    ``most_probable_stop``: a request also stops once its new object is the most probable
+    continuation, token by token, in every prefixed prompt (ENCORE's most-probable early stopping,
+    Gupta et al. 2025): pushing its probability further only grows δ, and in edits made one after
+    another the grown targets are what drives the edited matrices' norms up.
     ``compute_dtype``: what the layers above the edit point multiply in (:mod:`editors.precision`);
     ``auto`` takes bfloat16 only where the CPU (or GPU) has it natively and the model is float32.
     """
@@ -56,6 +60,7 @@ class ValueSearch:
     clamp: float = 4.0  # ‖δ‖ ≤ clamp · ‖original value‖
     stop_loss: float = 0.05
     chunk: int = 8  # requests optimised together (each has its own δ)
+    most_probable_stop: bool = False
     compute_dtype: str = "auto"  # auto, model or bfloat16
 
 
@@ -293,6 +298,10 @@ def _search(
                     decay = (delta**2).sum(dim=1) / orig_sq
                     loss_each = nll + search.kl_factor * kl + search.weight_decay * decay
                     active &= nll.detach() > search.stop_loss
+                    if search.most_probable_stop:
+                        missed = (scored[: len(lay.gold)].detach().argmax(dim=-1) != lay.gold).float()
+                        misses = torch.zeros(n, device=device).index_add_(0, lay.token_owner, missed)
+                        active &= misses > 0
                     if not bool(active.any()):
                         break
                     optimiser.zero_grad()

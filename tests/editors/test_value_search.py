@@ -97,3 +97,44 @@ def test_the_search_replays_the_blocks_below_the_edit_point_and_finds_the_same_d
     whole = optimise_values(lm.model, lm.tokenizer, module, [request], prefixes, search)
     assert torch.allclose(replayed.delta, whole.delta, atol=1e-6)
     assert whole.delta.norm() > 0
+
+
+def _next_token_is_target(lm: LanguageModel, module: torch.nn.Module, request: WeightRequest, delta: torch.Tensor) -> bool:
+    """Whether, with ``delta`` added at the subject's last token, every target token is the argmax."""
+    from editors.tokens import with_continuation
+
+    enc, target = with_continuation(lm.tokenizer, request.prompt, request.target_new)
+    split = enc.last_token_in(*request.subject_span)
+
+    def add(_m: torch.nn.Module, _args: tuple, out: object) -> object:
+        hidden = out[0] if isinstance(out, tuple) else out
+        assert isinstance(hidden, torch.Tensor)
+        hidden = hidden.clone()
+        hidden[0, split] += delta[0]
+        return (hidden, *out[1:]) if isinstance(out, tuple) else hidden
+
+    with hooked([Hook(module, add)]), torch.no_grad():
+        logits = lm.model(input_ids=torch.tensor([enc.ids[: target[-1]]])).logits[0]
+    return all(int(logits[t - 1].argmax()) == enc.ids[t] for t in target)
+
+
+def test_most_probable_stop_ends_the_search_at_the_first_step_the_new_object_wins(lm: LanguageModel) -> None:
+    """With the loss threshold out of play, the search stops exactly when the target becomes the
+    argmax: one step earlier it was not, and the δ it stops at is smaller than a full search's."""
+    module = ModelLayout.of(lm.model).mlp_out(lm.model, 1)
+    request = WeightRequest("the capital of france", "france", "rome", ("paris",), edit_id="E1")
+    assert not _next_token_is_target(lm, module, request, torch.zeros(1, lm.model.config.hidden_size))
+    base = ValueSearch(
+        steps=100, lr=0.5, clamp=1e4, stop_loss=0.0, kl_factor=0.0, weight_decay=0.0, chunk=1, compute_dtype="model"
+    )
+    mpes = ValueSearch(**{**base.__dict__, "most_probable_stop": True})
+    stopped = optimise_values(lm.model, lm.tokenizer, module, [request], ("",), mpes)
+    full = optimise_values(lm.model, lm.tokenizer, module, [request], ("",), base)
+    assert 1 < stopped.steps < base.steps and full.steps == base.steps
+    assert _next_token_is_target(lm, module, request, stopped.delta)
+    # The step that stops only checks; the δ it checks was reached after steps - 1 updates.
+    earlier = optimise_values(
+        lm.model, lm.tokenizer, module, [request], ("",), ValueSearch(**{**base.__dict__, "steps": stopped.steps - 2})
+    )
+    assert not _next_token_is_target(lm, module, request, earlier.delta)
+    assert stopped.delta.norm() < full.delta.norm()
