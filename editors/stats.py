@@ -287,6 +287,9 @@ class KeyStatistics:
         lie in P's range changes a typical key's output only by its component there, which carries
         1 - ``preserved_energy`` of the keys' energy on average. A C of rank below d (fewer tokens than
         dimensions) has an exact null space: an energy just below 1 (1 - 1e-9) projects onto exactly it.
+        The promise holds only as far as C is estimated well in its smallest directions: on SmolLM2,
+        held-out prose put 4.3-5.4% of its key energy into the 2% space of 10,000 tokens' C, and
+        1.8% into that of the whole Python-docs sample (91,508 tokens).
         """
         if not 0.0 < preserved_energy < 1.0:
             raise InputError(f"preserved energy must be between 0 and 1 (exclusive), got {preserved_energy}")
