@@ -66,6 +66,14 @@ class WeightEditor:
         self.model_key = model_fingerprint(self.lm.name, self.lm.model)
         self.statistics = KeyStatistics(self._base_moments)
 
+    def use(self, stats: StatsSettings) -> None:
+        """Take statistics from ``stats`` from now on. The moments kept in memory came from the
+        settings before, so they are dropped when the settings differ (a long-lived app process
+        would otherwise go on editing with the first token count it was given)."""
+        if stats != self.stats:
+            self.stats = stats
+            self.statistics = KeyStatistics(self._base_moments)
+
     def moments(self, layers: Sequence[int]) -> dict[int, torch.Tensor]:
         """The keys' second moments at ``layers`` (kept in memory after the first call)."""
         return self.statistics.moments(layers)

@@ -184,7 +184,7 @@ class ModelService:
         with self.lock:
             editor = self.editor(model)
             if stats is not None:
-                editor.stats = stats
+                editor.use(stats)
             before = tuple(completion(editor, r.prompt) for r in requests) if compare else ()
             delta = editor.compute(requests, method)
             entry = self._add(model, delta)
@@ -257,7 +257,7 @@ class ModelService:
         with self.lock:
             editor = self.editor(model)
             if stats is not None:
-                editor.stats = stats
+                editor.use(stats)
             with editor.patcher.applied_suspended():
                 delta = editor.compute(requests, method)
             old = tuple(self.deltas(model))

@@ -180,3 +180,17 @@ def test_context_prefixes_are_written_once_per_model_object(lm: LanguageModel) -
     assert context_prefixes(lm.model, lm.tokenizer, 2, 4, 0) is first  # reused, not rewritten
     other = copy.deepcopy(lm.model)
     assert context_prefixes(other, lm.tokenizer, 2, 4, 0) is not first  # a new model writes its own
+
+
+def test_new_statistics_settings_replace_the_moments_kept_in_memory(lm: LanguageModel, tmp_path: Path) -> None:
+    """A long-lived editor given another token count computes its moments again; the same settings
+    keep the ones it has."""
+    editor = _editor(lm, tmp_path)
+    layer = 1
+    few = editor.moments([layer])[layer].clone()
+    kept = editor.statistics
+    editor.use(StatsSettings(tokens=400, sample=SAMPLE))
+    assert editor.statistics is kept
+    editor.use(StatsSettings(tokens=40, sample=SAMPLE))
+    assert editor.statistics is not kept and editor.stats.tokens == 40
+    assert not torch.allclose(editor.moments([layer])[layer], few)
