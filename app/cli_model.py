@@ -17,7 +17,12 @@ import typer
 
 from app.context import StoreOption, open_store
 from app.display import lines, plain
-from editors.methods import DEFAULT_BATCH_METHOD, DEFAULT_STATS_TOKENS
+from editors.methods import (
+    DEFAULT_BATCH_METHOD,
+    DEFAULT_STATS_TOKENS,
+    PROJECTED_STATS_TOKENS,
+    stats_tokens_for,
+)
 from kg.errors import InputError
 
 if TYPE_CHECKING:
@@ -30,7 +35,14 @@ model_app = typer.Typer(
 ModelOption = Annotated[
     str | None, typer.Option("--model", help="HF causal LM name or folder. Default: settings lm.")
 ]
-StatsTokens = Annotated[int, typer.Option("--stats-tokens", help="Tokens of text for the statistics.")]
+StatsTokens = Annotated[
+    int | None,
+    typer.Option(
+        "--stats-tokens",
+        help=f"Tokens of text for the statistics (default {DEFAULT_STATS_TOKENS:,}; {PROJECTED_STATS_TOKENS:,} for "
+        "projected, whose null space fewer tokens estimate badly).",
+    ),
+]
 StatsSource = Annotated[
     str,
     typer.Option(
@@ -69,7 +81,7 @@ def propagate(
         str, typer.Option("--edits", help="Comma-separated edit ids, or all active edits.")
     ] = "all",
     stats_source: StatsSource = "python-docs",
-    stats_tokens: StatsTokens = DEFAULT_STATS_TOKENS,
+    stats_tokens: StatsTokens = None,
     store: StoreOption = None,
 ) -> None:
     """Write the graph's active edits into the model's weights, as a reversible delta.
@@ -79,7 +91,7 @@ def propagate(
     """
     ids = None if edits.strip() == "all" else [e.strip() for e in edits.split(",") if e.strip()]
     with model_service(store) as service:
-        done = service.propagate(model, method, ids, service.stats(stats_source, stats_tokens))
+        done = service.propagate(model, method, ids, service.stats(stats_source, stats_tokens or stats_tokens_for(method)))
     typer.echo(f"{method.upper()} wrote {len(done.requests)} edit(s) into {service.model_name(model)}: {done.entry.name}")
     for request in done.requests:
         typer.echo(f"  {request.edit_id}: {plain(request.prompt)} -> {plain(request.target_new)}")
@@ -196,7 +208,7 @@ def refit(
     ] = DEFAULT_BATCH_METHOD,
     model: ModelOption = None,
     stats_source: StatsSource = "python-docs",
-    stats_tokens: StatsTokens = DEFAULT_STATS_TOKENS,
+    stats_tokens: StatsTokens = None,
     store: StoreOption = None,
 ) -> None:
     """Replace every active delta by one delta that re-fits all active edits of the graph together.
@@ -205,7 +217,7 @@ def refit(
     reverted/ (kept, so they can be moved back), so a failure changes nothing.
     """
     with model_service(store) as service:
-        done = service.refit(model, method, service.stats(stats_source, stats_tokens))
+        done = service.refit(model, method, service.stats(stats_source, stats_tokens or stats_tokens_for(method)))
         name = service.model_name(model)
     typer.echo(
         f"re-fitted {done.edits} active edit(s) into {name} with {method.upper()} in one delta: {done.entry.name} "

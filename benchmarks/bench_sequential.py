@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.bench_weights import dev_store  # noqa: E402
 from editors.drift import efficacy, held_out_text, perplexity, spread  # noqa: E402
 from editors.lm import LanguageModel, load_lm  # noqa: E402
-from editors.methods import DEFAULT_LM  # noqa: E402
+from editors.methods import DEFAULT_LM, stats_tokens_for  # noqa: E402
 from editors.requests import WeightRequest, prompt_for, requests_from_store  # noqa: E402
 from editors.weight_eval import continuation_scores  # noqa: E402
 from editors.weights import StatsSettings, WeightEditor  # noqa: E402
@@ -267,7 +267,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=50, help="checkpoint every N edits")
     parser.add_argument("--sample", type=int, default=40, help="edits evaluated at a checkpoint")
     parser.add_argument("--budget-s", type=float, default=float("inf"), help="stop a method after this long")
-    parser.add_argument("--stats-tokens", type=int, default=10_000)
+    parser.add_argument("--stats-tokens", type=int, default=0, help="0: each method's default (editors.methods)")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument(
@@ -317,8 +317,9 @@ def main() -> None:
             "seconds_per_edit": 0.0,
         }
     )
-    editor = WeightEditor(lm, args.cache, StatsSettings(tokens=args.stats_tokens))
+    editor = WeightEditor(lm, args.cache)
     for method in [m.strip() for m in args.methods.split(",") if m.strip()]:
+        editor.use(StatsSettings(tokens=args.stats_tokens or stats_tokens_for(method)))
         run_method(method, editor, probe, stream, points, args.sample, args.budget_s, write)
     print(f"wrote {csv_path} and {png_path}")
 

@@ -19,7 +19,7 @@ from app.service.model import BATCH_METHODS
 from app.ui.common import guarded
 from app.ui.model_handlers import COMPARE_COLUMNS, ModelHandlers
 from app.ui.services import Services
-from editors.methods import DEFAULT_BATCH_METHOD, DEFAULT_METHOD, DEFAULT_STATS_TOKENS, METHODS
+from editors.methods import DEFAULT_BATCH_METHOD, DEFAULT_METHOD, METHODS, stats_tokens_for
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def _layout(services: Services, handlers: ModelHandlers) -> ModelWidgets:
         model = gr.Textbox(value=services.settings.lm, label="Model (Hugging Face name or local path)", scale=3)
         method = gr.Radio(list(METHODS), value=DEFAULT_METHOD, label="Method")
         tokens = gr.Number(
-            value=DEFAULT_STATS_TOKENS, precision=0, minimum=100, label="Statistics tokens", elem_id="model-tokens"
+            value=stats_tokens_for(DEFAULT_METHOD), precision=0, minimum=100, label="Statistics tokens", elem_id="model-tokens"
         )
     with gr.Row():
         edits = gr.Dropdown(
@@ -132,6 +132,7 @@ def _wire(handlers: ModelHandlers, w: ModelWidgets) -> None:
         return _picked(handlers.revert_all(name))
 
     picked = [w.status, w.applied]
+    w.method.change(stats_tokens_for, [w.method], [w.tokens], api_name=False)  # each method's own default
     w.propagate.click(propagate, [w.model, w.method, w.edits, w.tokens], [w.compare_table, *picked],
                       api_name="propagate", concurrency_id="model", concurrency_limit=1)  # fmt: skip
     w.revert.click(revert, [w.model, w.applied], picked, api_name="revert", concurrency_id="model")

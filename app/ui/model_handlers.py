@@ -12,7 +12,7 @@ import pandas as pd
 from app.service.model import BATCH_METHODS, DeltaStatus, takes
 from app.ui.markup import md_text
 from app.ui.services import Services
-from editors.methods import DEFAULT_STATS_TOKENS
+from editors.methods import stats_tokens_for
 from kg.errors import InputError
 
 COMPARE_COLUMNS = ["edit", "prompt", "new object", "before", "after", "takes"]
@@ -38,7 +38,7 @@ class ModelHandlers:
     ) -> tuple[pd.DataFrame, str, list[str]]:
         """The answers before and after, the new status and the delta choices; no edit chosen means
         every active edit."""
-        stats = self.model.stats("python-docs", int(stats_tokens or DEFAULT_STATS_TOKENS))
+        stats = self.model.stats("python-docs", int(stats_tokens or stats_tokens_for(method)))
         done = self.model.propagate(model, method, list(chosen) if chosen else None, stats, compare=True)
         rows = [
             [r.edit_id, r.prompt, r.target_new, b, a, "yes" if takes(a, r.target_new) else "no"]
@@ -75,7 +75,7 @@ class ModelHandlers:
         """Every delta of ``model`` replaced by one delta fitted from all active edits together."""
         if method not in BATCH_METHODS:
             raise InputError("re-fitting makes one batch delta: choose memit or projected")
-        stats = self.model.stats("python-docs", int(stats_tokens or DEFAULT_STATS_TOKENS))
+        stats = self.model.stats("python-docs", int(stats_tokens or stats_tokens_for(method)))
         done = self.model.refit(model, method, stats)
         text = (
             f"Re-fitted {done.edits} active edit(s) with {method.upper()} in one delta, "
