@@ -12,6 +12,10 @@ question), so the figures are answering, not loading.
 With 200 short questions the run is one long queue on two cores, and its p95 is the time to drain it,
 whatever the arrangement; with 20 (a few users) the p95 shows whether long questions hold the
 workers short ones need (before the long-question lane: 2.6x with three long questions in flight).
+
+A burst of 20 drains in about 0.4 s, so one stray pause of the machine moves its p95 by half: each
+size is measured in ``--rounds`` rounds (every kind of run once per round, interleaved), and the
+figures are the median over the rounds, with the errors of all of them.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import socket
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,6 +70,23 @@ class Run:
             "long_s": None if self.long_seconds is None else round(self.long_seconds, 3),
             "long_outcome": self.long_outcome,
         }
+
+
+def median_summary(rounds: Sequence[Run]) -> dict[str, object]:
+    """One kind of run over its rounds: every request and error counted, latencies the median round's."""
+    summaries = [run.summary() for run in rounds]
+
+    def median(key: str) -> float | None:
+        values = [float(s[key]) for s in summaries if s[key] is not None]  # type: ignore[arg-type]
+        return round(statistics.median(values), 3) if values else None
+
+    return {
+        "rounds": len(rounds),
+        "requests": sum(int(s["requests"]) for s in summaries),  # type: ignore[call-overload]
+        "errors": sum(int(s["errors"]) for s in summaries),  # type: ignore[call-overload]
+        **{key: median(key) for key in ("p50_s", "p95_s", "max_s", "mean_s", "long_s")},
+        "long_outcome": " | ".join(str(s["long_outcome"]) for s in summaries),
+    }
 
 
 def free_port() -> int:
@@ -176,9 +197,9 @@ RUNS = {"without_long": 0, "with_long": 1, "with_three_long": 3}
 
 
 def measure(
-    sizes: Sequence[int] = (200,), limit_seconds: float = 240.0
+    sizes: Sequence[int] = (200,), limit_seconds: float = 240.0, rounds: int | Mapping[int, int] = 1
 ) -> dict[int, dict[str, dict[str, object]]]:
-    """Warm up once, then for each number of short questions one run per entry of ``RUNS``."""
+    """Warm up once, then for each number of short questions its rounds of every entry of ``RUNS``."""
     with (
         tempfile.TemporaryDirectory(prefix="kgedit-load-") as home,
         served_app(Path(home)) as (url, services),
@@ -188,13 +209,14 @@ def measure(
         _, error = ask(url, SHORT_QUESTIONS[0])
         if error:
             raise RuntimeError(f"warm-up question failed: {error}")
-        return {
-            size: {
-                name: load_run(url, services, size, count, limit_seconds).summary()
-                for name, count in RUNS.items()
-            }
-            for size in sizes
-        }
+        figures = {}
+        for size in sizes:
+            runs: dict[str, list[Run]] = {name: [] for name in RUNS}
+            for _ in range(rounds if isinstance(rounds, int) else rounds[size]):
+                for name, count in RUNS.items():
+                    runs[name].append(load_run(url, services, size, count, limit_seconds))
+            figures[size] = {name: median_summary(kept) for name, kept in runs.items()}
+        return figures
 
 
 def main() -> None:
@@ -205,8 +227,11 @@ def main() -> None:
         "--requests", type=int, nargs="+", default=[200, 20], help="Short questions sent at once, per run."
     )
     parser.add_argument("--limit-seconds", type=float, default=240.0, help="Each run stops after this long.")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="Rounds per size; the figures are the median round's."
+    )
     args = parser.parse_args()
-    figures = measure(args.requests, args.limit_seconds)
+    figures = measure(args.requests, args.limit_seconds, args.rounds)
     print(json.dumps(figures, indent=2))
     for size, runs in figures.items():
         base = float(runs["without_long"]["p95_s"])  # type: ignore[arg-type]

@@ -19,6 +19,9 @@ from tests.app.conftest import REPO
 pytestmark = pytest.mark.slow
 SIZES = (200, 20)  # 200 as the acceptance asks; 20 is where a stall would show (see the benchmark)
 RUN_LIMIT_SECONDS = 300.0
+# A burst of 20 drains in about 0.4 s, so one stray pause decides a single round's p95 (CI once
+# measured 1.1 s against 0.4 s with one long question, and 0.46 s with three): the median of rounds.
+ROUNDS = {200: 1, 20: 5}
 
 
 def bench_module():  # type: ignore[no-untyped-def]
@@ -34,15 +37,16 @@ def bench_module():  # type: ignore[no-untyped-def]
 
 def test_long_questions_in_flight_leave_short_questions_p95_within_twice_and_error_free() -> None:
     bench = bench_module()
-    figures = bench.measure(SIZES, RUN_LIMIT_SECONDS)
+    figures = bench.measure(SIZES, RUN_LIMIT_SECONDS, ROUNDS)
     print(figures)  # the figures for the closing note, shown with -s
     for size, runs in figures.items():
         base = runs["without_long"]
         for name in bench.RUNS:
             run = runs[name]
-            assert run["requests"] == size and run["errors"] == 0, figures
+            assert run["requests"] == size * ROUNDS[size] and run["errors"] == 0, figures
         # The bound is for one long question in flight, as the acceptance asks. Three sent at once
         # must still end without errors (two are turned away), but on two cores the one that runs
         # competes with the short ones: 1.7x under load, 2.7x on an idle machine, so no bound here.
         assert runs["with_long"]["p95_s"] <= 2 * base["p95_s"], (size, figures)
-        assert runs["with_long"]["long_outcome"] in ("answered", "refused: time budget"), figures
+        outcomes = str(runs["with_long"]["long_outcome"]).split(" | ")
+        assert set(outcomes) <= {"answered", "refused: time budget"}, figures
