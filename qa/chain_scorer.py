@@ -20,6 +20,9 @@ few features per path, all relation-agnostic so that they carry over to relation
 * whether the asked type ("which city") fits the last relation's objects or names;
 * the hop count, a missing final hop (answered by the language model), and whether the graph does
   answer that relation along another path (then the question most likely meant that path);
+* a missing hop in the middle of the chain, with the rest of the chain past it (its own weight:
+  the chain past a gap competes with a shorter chain that answers something else, which a missing
+  last hop never does);
 * a who/person match, whether the path passes an edit, and a step straight back to the entity
   before, weighted by how often that pair of relations undoes itself in the graph;
 * the share of hops walked backwards (qa.inverse), alone and with the question's inverse cues
@@ -89,8 +92,9 @@ FEATURES = (
     "inverse_cued",
     "sim_best",
     "ordered",
+    "past_gap",
 )
-VERSION = 8
+VERSION = 9
 # how a question describes an entity by a fact pointing at it ("the country whose capital is Lima",
 # "with Lima as its capital", "of which Lima is the capital", "the country that uses the yen")
 INVERSE_CUES = re.compile(r"\bwhose\b|\bas (?:its|their|the)\b|\bof which\b|\b(?:has|have|having|uses|use|used|using)\b")
@@ -321,6 +325,7 @@ class ChainScorer:
             row[4] = covered_mean(chain)
             row[4 + min(path.hops, 4)] = 1.0
             row[9] = 1.0 if path.missing else 0.0
+            row[22] = 1.0 if path.beyond else 0.0
             row[10] = 1.0 if question.who and last_person else 0.0
             row[11] = 1.0 if question.who and not last_person else 0.0
             row[12] = max(

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 MAX_HOPS = 4
 SYMMETRIC_SHARE = 0.9  # a relation holding both ways for this share of its facts is symmetric
 EXPECTED_SHARE = 0.02  # a relation is expected of an entity when this share of its kind has it
+MOSTLY_SHARE = 0.5  # ... and held by most of its kind when this share has it (a gap worth going past)
 UNDOES = 0.5  # a relation pair that leads back this often is an inverse, not a question
 STATS_SAMPLE = 50_000  # subjects the view's statistics are counted over (all of them in smaller graphs)
 
@@ -32,14 +33,18 @@ STATS_SAMPLE = 50_000  # subjects the view's statistics are counted over (all of
 class Walk:
     """A walk from the linked entity: the facts of its hops, and optionally one hop the graph lacks.
 
-    ``missing`` names the relation of a final hop that has no fact in the current view; the pipeline
-    asks the language model for it and marks that hop MODEL in the trace.
+    ``missing`` names the relation of a hop that has no fact in the current view; the pipeline asks
+    the language model for it and marks that hop MODEL in the trace. ``beyond`` are the relations the
+    question goes on to ask of what that hop would reach (the currency of Japan's neighbours, where
+    the graph holds no neighbours of Japan): they cannot be walked, so such a walk only says where
+    the graph falls short, and the chain is still scored whole against the question.
     """
 
     start: str
     facts: tuple[Fact, ...]
     missing: str | None = None
     inverse: tuple[bool, ...] = ()  # per fact: walked from its object to its subject (qa.inverse)
+    beyond: tuple[str, ...] = ()  # relations after the missing hop (only with ``missing``)
 
     def __post_init__(self) -> None:
         if self.inverse and not any(self.inverse):
@@ -55,7 +60,7 @@ class Walk:
             chain = tuple(inverse_id(f.relation) if self.backwards(i) else f.relation for i, f in enumerate(self.facts))
         else:
             chain = tuple(f.relation for f in self.facts)
-        return chain + ((self.missing,) if self.missing else ())
+        return chain + ((self.missing, *self.beyond) if self.missing else ())
 
     def reached(self, position: int) -> str:
         """The entity hop ``position`` leads to."""
@@ -95,6 +100,8 @@ class GraphView:
         self._relations: dict[str, Relation] = {}
         self._expected: dict[str, frozenset[str]] = {}
         self._alongside: dict[str, frozenset[str]] = {}
+        self._mostly: dict[str, frozenset[str]] = {}
+        self._mostly_alongside: dict[str, frozenset[str]] = {}
         self._returns: dict[tuple[str, str], float] = {}
         self._revision = -1
         self._dirty = True
@@ -114,7 +121,8 @@ class GraphView:
         self._out = {s: {r: tuple(sorted(fs, key=lambda f: f.object)) for r, fs in rs.items()} for s, rs in out.items()}
         self._labels = {e.id: e.label for e in self.store.entities()}
         self._relations = {r.id: r for r in self.store.relations()}
-        self._expected, self._alongside = _expected_relations(self._out)
+        self._expected, self._alongside = _expected_relations(self._out, EXPECTED_SHARE)
+        self._mostly, self._mostly_alongside = _expected_relations(self._out, MOSTLY_SHARE)
         self._returns = _return_rates(self._out)
         self._in, self._inverses, self._symmetric = None, {}, {}
         self._revision = revision
@@ -212,10 +220,11 @@ class GraphView:
     # The three statistics below are counted when the view is rebuilt, not on every write: they
     # describe the schema of the graph, which single edits barely move.
 
-    def expected(self, relation: str) -> frozenset[str] | None:
+    def expected(self, relation: str, mostly: bool = False) -> frozenset[str] | None:
         """Relations that objects of ``relation`` usually have (a capital for a country of
-        citizenship, none for a place of birth), or None when the graph has no objects of it."""
-        return self._expected.get(relation)
+        citizenship, none for a place of birth), or None when the graph has no objects of it; with
+        ``mostly``, those that most of them have."""
+        return (self._mostly if mostly else self._expected).get(relation)
 
     def return_rate(self, first: str, second: str) -> float:
         """How often following ``first`` then ``second`` leads back where it started: near 1 for a
@@ -223,11 +232,13 @@ class GraphView:
         about the entity (a birthplace that is its country's capital)."""
         return self._returns.get((first, second), 0.0)
 
-    def expected_of(self, entity: str) -> frozenset[str]:
-        """Relations usually held by entities that share a relation with ``entity`` (its kind)."""
+    def expected_of(self, entity: str, mostly: bool = False) -> frozenset[str]:
+        """Relations usually (with ``mostly``: mostly) held by entities that share a relation with
+        ``entity`` (its kind)."""
+        alongside = self._mostly_alongside if mostly else self._alongside
         found: set[str] = set()
         for relation in self.out(entity):
-            found |= self._alongside.get(relation, frozenset())
+            found |= alongside.get(relation, frozenset())
         return frozenset(found)
 
 
@@ -264,9 +275,10 @@ def sampled(out: dict[str, dict[str, tuple[Fact, ...]]]) -> dict[str, dict[str, 
 
 
 def _expected_relations(
-    out: dict[str, dict[str, tuple[Fact, ...]]],
+    out: dict[str, dict[str, tuple[Fact, ...]]], share: float
 ) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
-    """Per relation: the relations its objects usually have, and those its subjects usually also have."""
+    """Per relation: the relations at least ``share`` of its objects have, and those at least
+    ``share`` of its subjects also have."""
     objects: dict[str, set[str]] = {}
     subjects: Counter[str] = Counter()
     held_with: dict[str, Counter[str]] = {}
@@ -277,7 +289,7 @@ def _expected_relations(
             held_with.setdefault(relation, Counter()).update(by_relation.keys())
 
     def usual(counts: Counter[str], total: int) -> frozenset[str]:
-        floor = max(1.0, EXPECTED_SHARE * total)
+        floor = max(1.0, share * total)
         return frozenset(r for r, n in counts.items() if n >= floor)
 
     after = {
@@ -300,6 +312,21 @@ def _return_rates(out: dict[str, dict[str, tuple[Fact, ...]]]) -> dict[tuple[str
     return {pair: returned[pair] / n for pair, n in reached.items() if returned[pair]}
 
 
+def past_gap(view: GraphView, walk: Walk, wanted: Iterable[str], only_expected: bool = True) -> Iterator[Walk]:
+    """``walk`` (ending in a missing hop) continued by the question's most mentioned relations
+    ``wanted`` that what its last hop reaches usually has (any of them without ``only_expected``), up
+    to :data:`MAX_HOPS` hops in all: the chain a question asks for past a fact the graph lacks."""
+    if walk.hops >= MAX_HOPS:
+        return
+    last = walk.relations[-1]
+    expected = view.expected(last)
+    for relation in wanted:
+        if relation != last and (not only_expected or expected is None or relation in expected):
+            longer = Walk(walk.start, walk.facts, walk.missing, walk.inverse, (*walk.beyond, relation))
+            yield longer
+            yield from past_gap(view, longer, wanted, only_expected)
+
+
 def enumerate_paths(
     view: GraphView,
     start: str,
@@ -308,7 +335,8 @@ def enumerate_paths(
     limit: int = 20000,
     only_expected: bool = True,
 ) -> list[Walk]:
-    """Every walk of 1..``max_hops`` facts from ``start``, plus walks ending in one missing hop.
+    """Every walk of 1..``max_hops`` facts from ``start``, plus walks with one missing hop (and the
+    chain past it, :func:`past_gap`).
 
     ``open_relations`` are relations the question seems to ask about; a walk whose end entity has no
     fact for one of them, while entities reached the same way usually do, gets a candidate with that
@@ -330,7 +358,11 @@ def enumerate_paths(
         for relation in wanted:
             usual = not only_expected or expected is None or relation in expected
             if relation not in present and usual:
-                yield Walk(start, prefix, relation)
+                walk = Walk(start, prefix, relation)
+                yield walk
+                mostly = view.expected(prefix[-1].relation, True) if prefix else view.expected_of(start, True)
+                if mostly is None or relation in mostly:
+                    yield from past_gap(view, walk, wanted, only_expected)
 
     stack: list[tuple[Fact, ...]] = [()]
     while stack:

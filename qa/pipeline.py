@@ -147,6 +147,8 @@ class GraphPipeline:
             relation = self.view.relation(choice.path.missing)
             name = relation.label if relation else choice.path.missing
             why = f"the graph has no {name} for {self.view.label(choice.path.end)} (chain {chain})"
+            if choice.path.beyond:
+                why += ", so the chain cannot go on past it"
             return _abstain(trace, why, guess=answers[0] if answers else "")
         if len(answers) > 1:
             trace.reason += f"; the chain reaches {len(answers)} entities: all are listed"
@@ -259,9 +261,17 @@ class GraphPipeline:
         return f"edit {fact.edit_id}"
 
     def _model_hop(self, path: Walk, trace: Trace) -> str:
+        """The language model's guess for the missing hop, when it is the chain's last: a guess for
+        a hop in the middle is not an answer to the question (the loop under ``auto`` guesses that)."""
         relation = self.view.relation(path.missing or "")
         subject = self.view.label(path.end)
         question = relation.question(subject) if relation else f"{path.missing} of {subject}?"
+        if path.beyond:
+            trace.grounded = False
+            later = ", ".join(r.label if (r := self.view.relation(x)) else x for x in path.beyond)
+            note = f"no fact in the graph, so the chain stops before {later}"
+            trace.hops.append(Hop(question, "", None, Origin.MODEL, path.missing, (), note))
+            return ""
         if self.lm is None or relation is None:
             trace.grounded = False
             trace.hops.append(Hop(question, "", None, Origin.MODEL, path.missing, (), "no fact in the graph"))

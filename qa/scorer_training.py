@@ -4,11 +4,12 @@ For each composed question the candidates are what the pipeline would see: every
 question's entity over the graph, plus missing-hop paths for the relations the question mentions
 most (here also where entities of that kind seldom have the relation, as harder negatives). One
 example in ten pretends its last fact is absent from the graph, so the scorer learns when a hop
-should go to the language model; one in two hides the names its words used for one hop
-(:data:`UNHEARD`), as real questions often name a relation in words no name of it holds (the
-questions kgedit got wrong most often took a chain one hop short for that reason). The fit is a
-softmax over each question's candidates (the composed chain is the right one), with a little L2;
-it takes well under a minute on a CPU.
+should go to the language model, and one in ten a fact at an earlier hop, so it learns that the
+chain past a gap fits the question better than a shorter chain that answers something else; one in
+two hides the names its words used for one hop (:data:`UNHEARD`), as real questions often name a
+relation in words no name of it holds (the questions kgedit got wrong most often took a chain one
+hop short for that reason). The fit is a softmax over each question's candidates (the composed
+chain is the right one), with a little L2; it takes well under a minute on a CPU.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from retrieval.embedder import TextEncoder
 log = logging.getLogger(__name__)
 WARM_EVERY = 250  # questions whose candidates' chain texts are embedded in one batch
 UNHEARD = 0.5  # share of questions with one hop phrased in words none of its relation's names use
+DROP_LAST = 0.1  # share of questions whose last fact is pretended absent
+DROP_MIDDLE = 0.1  # share of questions whose fact at an earlier hop is pretended absent
 
 
 @dataclass
@@ -50,23 +53,42 @@ def mask(question: str, span: tuple[int, int]) -> str:
 
 
 def candidates_for(
-    scorer: ChainScorer, view: GraphView, example: Example, drop_last: bool, backwards: bool = True
+    scorer: ChainScorer, view: GraphView, example: Example, dropped: int | None, backwards: bool = True
 ) -> tuple[QuestionView, list[Walk], np.ndarray]:
-    """The candidate paths of one example and a mask of the right ones."""
+    """The candidate paths of one example and a mask of the right ones; with ``dropped``, as if the
+    graph lacked the example's fact at that hop (the right candidate is then the walk up to it, that
+    hop missing, and the rest of the chain beyond it)."""
     question = scorer.read_question(mask(example.question, example.span))
     opened = open_relations(scorer, question, view.relations())
     paths = candidate_paths(scorer, view, question, example.start, opened, only_expected=False, backwards=backwards)
     gold = example.facts
-    if drop_last:
-        k = len(gold)
-        paths = [p for p in paths if p.facts[:k] != gold and not (p.missing and p.facts == gold)]
-        target = Walk(example.start, gold[:-1], gold[-1].relation, example.inverse[:-1])
-        if target not in paths:
-            paths.append(target)
-        right = np.array([p.facts == target.facts and p.missing == target.missing for p in paths])
-    else:
+    if dropped is None:
         right = np.array([p.relations == example.relations and not p.missing for p in paths])
+        return question, paths, right
+    k = dropped
+    if k == len(gold) - 1:
+        paths = [p for p in paths if p.facts[: k + 1] != gold and not (p.missing and p.facts == gold)]
+    else:  # the whole (entity, relation) key is absent, so no other object of it can be walked either
+        key = example.relations[k]
+        paths = [p for p in paths if not (p.facts[:k] == gold[:k] and len(p.relations) > k and p.relations[k] == key)]
+    target = Walk(example.start, gold[:k], gold[k].relation, example.inverse[:k], example.relations[k + 1 :])
+    if target not in paths:
+        paths.append(target)
+    right = np.array([p == target for p in paths])
     return question, paths, right
+
+
+def _dropped(example: Example, rng: random.Random) -> int | None:
+    """Which hop a training question pretends the graph lacks: the last in :data:`DROP_LAST` of them,
+    one in the middle (with only forward hops after it, as the search continues past a gap) in
+    :data:`DROP_MIDDLE` of those with two or more hops, else none."""
+    draw = rng.random()
+    if draw < DROP_LAST:
+        return len(example.facts) - 1
+    middle = [k for k in range(len(example.facts) - 1) if not any(example.inverse[k:])]
+    if middle and draw < DROP_LAST + DROP_MIDDLE:
+        return rng.choice(middle)
+    return None
 
 
 def fit(
@@ -86,7 +108,7 @@ def fit(
         for example in examples[at : at + WARM_EVERY]:
             unheard = _unheard(view, example, rng)
             with _names_unheard(scorer, unheard, example):
-                question, paths, right = candidates_for(scorer, view, example, rng.random() < 0.1, backwards)
+                question, paths, right = candidates_for(scorer, view, example, _dropped(example, rng), backwards)
             if right.any() and len(paths) > 1:
                 chunk.append((example, unheard, question, paths, right))
         scorer.warm([p for *_, paths, _ in chunk for p in paths], view)

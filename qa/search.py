@@ -20,7 +20,7 @@ import numpy as np
 from kg.records import Fact, Relation
 from qa.chain_scorer import TEXT_COLUMNS, ChainScorer, QuestionView
 from qa.inverse import inverse_id
-from qa.paths import MAX_HOPS, UNDOES, GraphView, Walk
+from qa.paths import MAX_HOPS, UNDOES, GraphView, Walk, past_gap
 
 log = logging.getLogger(__name__)
 
@@ -166,25 +166,33 @@ def _bounded(facts: tuple[Fact, ...]) -> tuple[Fact, ...]:
 
 
 def _missing_after(view: GraphView, prefix: Walk, wanted: tuple[str, ...], only_expected: bool) -> Iterator[Walk]:
-    """Candidates whose last hop is a relation the end entity lacks, where entities reached the way
+    """Candidates whose next hop is a relation the end entity lacks, where entities reached the way
     ``prefix`` goes usually have it (a real gap, not "the capital of a birthplace"), and never one the
     entity is an object of unless such objects usually have it too (Oulu is where companies have
-    their headquarters, not a company lacking one)."""
+    their headquarters, not a company lacking one). Where most entities reached that way have the
+    relation (:data:`qa.paths.MOSTLY_SHARE`), also with the chain continued past the gap
+    (:func:`qa.paths.past_gap`), so a hop missing in the middle of a question's chain is a candidate
+    too; a sparse graph, where any kind holds few of its relations, has no such gaps to go past."""
     if len(prefix.facts) >= MAX_HOPS:
         return
     end = prefix.end
     present = view.out(end)
     if prefix.facts and not prefix.backwards(len(prefix.facts) - 1):
         expected = view.expected(prefix.facts[-1].relation)
+        mostly = view.expected(prefix.facts[-1].relation, mostly=True)
     else:
         expected = view.expected_of(end)
+        mostly = view.expected_of(end, mostly=True)
     pointing = view.into(end) if wanted else {}
     for relation in wanted:
         usual = not only_expected or expected is None or relation in expected
         if relation in pointing and relation not in (view.expected(relation) or ()):
             continue
         if relation not in present and usual:
-            yield Walk(prefix.start, prefix.facts, relation, _flags(prefix))
+            walk = Walk(prefix.start, prefix.facts, relation, _flags(prefix))
+            yield walk
+            if mostly is None or relation in mostly:
+                yield from past_gap(view, walk, wanted, only_expected)
 
 
 def ranked_paths(

@@ -29,16 +29,17 @@ COUNTRIES = {
     "COL": ("Colombia", "Bogotá", "Colombian peso"),
     "ECU": ("Ecuador", "Quito", "United States dollar"),
     "ARG": ("Argentina", "Buenos Aires", "Argentine peso"),
+    "JPN": ("Japan", "Tokyo", "Yen"),  # no borders in this graph
 }
 BORDERS = [("PER", "CHL"), ("PER", "BOL"), ("PER", "COL"), ("PER", "ECU"), ("CHL", "BOL"), ("CHL", "ARG"), ("BOL", "ARG"), ("COL", "ECU")]
 
 
-def shapes_store() -> FactStore:
+def shapes_store(borders: list[tuple[str, str]] = BORDERS) -> FactStore:
     entities, facts = [], []
     for code, (name, capital, currency) in COUNTRIES.items():
         entities += [Entity(code, name), Entity(f"city:{code}", capital), Entity(f"cur:{code}", currency)]
         facts += [(code, "P36", f"city:{code}"), (code, "P38", f"cur:{code}"), (f"city:{code}", "P17", code)]
-    for a, b in BORDERS:
+    for a, b in borders:
         facts += [(a, "P47", b), (b, "P47", a)]
     store = FactStore.open("memory:")
     store.import_bundle(ImportBundle(entities=entities, relations=RELATIONS, facts=facts))
@@ -121,3 +122,16 @@ def test_a_question_the_graph_cannot_answer_abstains_with_a_reason(system: Graph
     assert answer.abstained and answer.text == ""
     assert "cannot answer from the graph" in answer.shown and answer.trace.reason in answer.shown
     agrees_with_trace(answer)
+
+
+def test_a_hop_missing_in_the_middle_of_the_chain_abstains_instead_of_answering_a_shorter_chain(
+    system: GraphPipeline,
+) -> None:
+    """The graph holds Japan's currency but no neighbours of Japan: the answer is not the Yen."""
+    answer = system.answer("What is the currency of Japan's neighbours?")
+    assert answer.abstained and answer.text == "" and answer.guess == "", answer.trace.reason
+    assert "shares border with for Japan" in answer.trace.reason and "cannot go on" in answer.trace.reason
+    [hop] = answer.trace.hops
+    assert hop.origin is Origin.MODEL and hop.relation == "P47" and "stops before currency" in hop.note
+    agrees_with_trace(answer)
+    assert system.answer("What is the currency of Peru's neighbours?").answers  # a real chain still answers

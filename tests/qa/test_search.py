@@ -7,9 +7,9 @@ import pytest
 
 from kg.records import Entity, Relation
 from kg.store import FactStore, ImportBundle
-from qa.paths import GraphView, enumerate_paths
+from qa.paths import GraphView, Walk, enumerate_paths
 from qa.pipeline import load_scorer
-from qa.scorer_training import mask
+from qa.scorer_training import candidates_for, mask
 from qa.search import FRONTIER, candidate_paths, open_relations
 from qa.training_data import sample_examples
 from retrieval.embedder import Embedder
@@ -76,4 +76,48 @@ def test_composed_training_questions_walk_some_hops_backwards() -> None:
 
         walk = Walk(example.start, example.facts, None, example.inverse)
         assert all(walk.left(i + 1) == walk.reached(i) for i in range(len(example.facts) - 1))
+    store.close()
+
+
+def test_a_hop_the_graph_lacks_in_the_middle_of_a_chain_is_a_candidate(embedder: Embedder) -> None:
+    """Japan has a capital and a currency but no borders, which countries usually have: "the
+    currency of Japan's neighbours" gets the candidate that says so (the missing border hop, then
+    the currency past it), which the walk to Japan's own currency alone would answer wrongly."""
+    from tests.qa.test_question_shapes import shapes_store
+
+    store = shapes_store()
+    view = GraphView(store)
+    view.refresh()
+    scorer = load_scorer(None, embedder)
+    question = scorer.read_question("What is the currency of X's neighbours?")
+    paths = candidate_paths(scorer, view, question, "JPN", ["P47", "P38"])
+    past = [p for p in paths if p.beyond]
+    assert Walk("JPN", (), "P47", (), ("P38",)) in past
+    assert all(p.missing == "P47" and p.relations == ("P47", *p.beyond) for p in past)
+    assert ("P38",) in {p.relations for p in paths if not p.missing}  # Japan's own currency is still one
+    # Peru has neighbours: no gap to walk past, only the real chain
+    peru = candidate_paths(scorer, view, question, "PER", ["P47", "P38"])
+    assert not [p for p in peru if p.missing == "P47"]
+    assert any(p.relations == ("P47", "P38") and not p.missing for p in peru)
+    store.close()
+    # where only a few countries have borders (2 of 7), lacking them is no gap to go past
+    sparse = shapes_store(borders=[("PER", "CHL"), ("CHL", "PER")])
+    view = GraphView(sparse)
+    view.refresh()
+    paths = candidate_paths(scorer, view, question, "JPN", ["P47", "P38"])
+    assert Walk("JPN", (), "P47") in paths and not [p for p in paths if p.beyond]
+    sparse.close()
+
+
+def test_training_pretends_a_middle_fact_absent_and_marks_the_walk_past_it_right(embedder: Embedder) -> None:
+    store = tiny_store()
+    view = GraphView(store)
+    view.refresh()
+    scorer = load_scorer(None, embedder)
+    example = next(e for e in sample_examples(view, 200, seed=4, backwards=0.0) if len(e.facts) >= 2)
+    _, paths, right = candidates_for(scorer, view, example, 0)
+    [target] = [p for p, r in zip(paths, right, strict=True) if r]
+    assert target == Walk(example.start, (), example.facts[0].relation, (), example.relations[1:])
+    first = example.relations[0]
+    assert not [p for p in paths if p.facts and p.relations[0] == first]  # no walk through the absent key
     store.close()
