@@ -5,7 +5,8 @@
 Questions and gold answers come from ``benchmarks/freeform_questions.py`` (gold = the set of entities
 the question's relation chain reaches in the graph). An answerable question is right when the answer
 set equals the gold set (after normalisation), abstained when the system says it cannot answer, and
-confidently wrong otherwise. An unanswerable question is right only when the system abstains. The
+confidently wrong otherwise. An unanswerable question (kinds ``unanswerable`` and ``gap``, a chain
+through a hop the graph lacks) is right only when the system abstains. The
 graph system runs without a language model, so every answer shown is a graph answer.
 """
 
@@ -22,6 +23,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
+UNANSWERABLE = ("unanswerable", "gap")  # kinds whose right answer is to abstain
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.freeform_questions import OUT, demo_store, dev_store  # noqa: E402
@@ -76,17 +78,18 @@ def report(tally: Counter[tuple[str, str]], title: str) -> None:
     print(f"\n{title}\n| kind | n | right | abstained | confidently wrong |\n|---|---|---|---|---|")
     for kind in kinds:
         n = tally[kind, "n"]
-        right = tally[kind, "abstained"] if kind == "unanswerable" else tally[kind, "right"]
+        right = tally[kind, "abstained"] if kind in UNANSWERABLE else tally[kind, "right"]
         abstained = tally[kind, "abstained"]
         print(f"| {kind} | {n} | {100 * right / n:.1f}% | {100 * abstained / n:.1f}% | {100 * tally[kind, 'wrong'] / n:.1f}% |")
-    answerable = [k for k in kinds if k != "unanswerable"]
+    answerable = [k for k in kinds if k not in UNANSWERABLE]
+    unanswerable = [k for k in kinds if k in UNANSWERABLE]
     n_ans = sum(tally[k, "n"] for k in answerable)
-    n_un = tally["unanswerable", "n"]
+    n_un = sum(tally[k, "n"] for k in unanswerable)
     total = n_ans + n_un
     if n_ans:
         print(f"answerable right: {100 * sum(tally[k, 'right'] for k in answerable) / n_ans:.1f}% of {n_ans}")
     if n_un:
-        print(f"unanswerable abstained: {100 * tally['unanswerable', 'abstained'] / n_un:.1f}% of {n_un}")
+        print(f"unanswerable abstained: {100 * sum(tally[k, 'abstained'] for k in unanswerable) / n_un:.1f}% of {n_un}")
     print(f"confidently wrong overall: {100 * sum(tally[k, 'wrong'] for k in kinds) / total:.1f}% of {total}")
 
 

@@ -5,7 +5,9 @@ chain scorer is trained on in qa/training_data.py) and its gold answers are comp
 the set of entities the relation chain reaches. Kinds: ``forward`` (one hop), ``chain`` (two hops,
 in several word orders), ``inverse`` (an entity described by a fact pointing at it), ``set`` (a
 multi-valued hop, every value expected), ``typo`` (a misspelt name), ``casual`` (lower case, no
-question mark), ``unanswerable`` (something the graph does not hold; the right answer is to abstain).
+question mark), ``unanswerable`` (something the graph does not hold; the right answer is to abstain),
+``gap`` (a two-hop chain whose first hop the graph lacks for the entity, while a shorter chain would
+answer something else: abstain too).
 
     .venv/bin/python benchmarks/freeform_questions.py   # writes benchmarks/freeform/{demo,dev}.jsonl
 
@@ -166,6 +168,14 @@ DEMO_PATTERNS: dict[str, list[Pattern]] = {
         ("What is the capital of Wakanda?", [], "P36"),
         ("Which currency is used in Narnia?", [], "P36"),
     ],
+    # a chain through a hop the graph lacks for {x} (islands have no neighbours in the graph), while
+    # a shorter chain would answer something else ({x}'s own currency): the right answer is to abstain
+    "gap": [
+        ("What currencies are used by {x}'s neighbours?", ["P47", "P38"], "P38"),
+        ("Name the capitals of the countries next to {x}.", ["P47", "P36"], "P36"),
+        ("Which languages are spoken in the countries bordering {x}?", ["P47", "P37"], "P37"),
+        ("What is the currency of {x}'s neighbouring countries?", ["P47", "P38"], "P38"),
+    ],
 }
 
 DEV_PATTERNS: dict[str, list[Pattern]] = {
@@ -205,14 +215,16 @@ def compose(graph: Graph, patterns: dict[str, list[Pattern]], per: dict[str, int
             pool = graph.subjects.get(start_of.lstrip("^"), [])
             if start_of.startswith("^"):
                 pool = sorted({o for (s, r), os in graph.out.items() if r == start_of[1:] for o in os})
+            if kind == "gap":
+                pool = [e for e in pool if not graph.walk(e, chain[:1])]
             if not pool:
                 continue
             start = rng.choice(pool)
             if not graph.unique_label(start):
                 continue
             name = graph.label[start]
-            golds = graph.names(graph.walk(start, chain)) if chain else []
-            if chain and not golds:
+            golds = graph.names(graph.walk(start, chain)) if chain and kind != "gap" else []
+            if chain and kind != "gap" and not golds:
                 continue
             if kind == "inverse" and chain and len(golds) > 3:
                 continue
@@ -224,12 +236,13 @@ def compose(graph: Graph, patterns: dict[str, list[Pattern]], per: dict[str, int
                 continue
             seen.add(question)
             made += 1
-            yield {"question": question, "kind": kind, "answerable": bool(chain), "golds": golds, "chain": chain, "start": start}
+            answerable = bool(chain) and kind != "gap"
+            yield {"question": question, "kind": kind, "answerable": answerable, "golds": golds, "chain": chain, "start": start}
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    demo_counts = {"forward": 50, "chain": 45, "inverse": 50, "set": 45, "typo": 40, "casual": 30, "unanswerable": 60}
+    demo_counts = {"forward": 50, "chain": 45, "inverse": 50, "set": 45, "typo": 40, "casual": 30, "unanswerable": 60, "gap": 20}
     dev_counts = {"forward": 25, "chain": 25, "inverse": 15, "unanswerable": 25}
     for name, store, patterns, counts in (
         ("demo", demo_store(), DEMO_PATTERNS, demo_counts),
