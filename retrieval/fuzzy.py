@@ -74,14 +74,18 @@ class FuzzyNames:
 
     def extend(self, words: Sequence[Token], first: int, last: int, min_similarity: float = 0.9) -> NearName | None:
         """A longer name that the exact match ``words[first:last]`` is part of, misspelt ("French
-        Polynusia" around the exact "French"): one non-stopword more on either side, closely similar."""
+        Polynusia" around the exact "French"): one non-stopword more on either side, closely similar.
+        Never the exact name itself, which a long name stays close to with a word more ("Argentina
+        national football team born"), nor a name no longer than it."""
+        exact = " ".join(w.text for w in words[first:last])
         best: NearName | None = None
         for i, j in ((first - 1, last), (first, last + 1), (first - 1, last + 1)):
             if i < 0 or j > len(words) or words[i].text in STOPWORDS or words[j - 1].text in STOPWORDS:
                 continue
             query = " ".join(w.text for w in words[i:j])
-            for near in self._similar(query, i, j, 1):
-                if near.similarity >= min_similarity and (best is None or near.similarity > best.similarity):
+            for near in self._similar(query, i, j, 3):
+                longer = len(" ".join(near.key)) > len(exact)
+                if longer and near.similarity >= min_similarity and (best is None or near.similarity > best.similarity):
                     best = near
         return best
 

@@ -129,3 +129,11 @@ def test_a_misspelt_longer_name_wins_over_the_exact_shorter_name_inside_it() -> 
     [mention] = linker.link("What is the capital of French Polynusia?")
     assert (mention.entity_id, mention.text, mention.method) == ("pyf", "French Polynusia", "fuzzy")
     assert [m.entity_id for m in linker.link("Who speaks French?")] == ["fr"]
+
+
+def test_a_long_exact_name_does_not_swallow_the_word_after_it() -> None:
+    """A long name stays over 90% similar with one more word ("... team born"): the word is the
+    question's, and masking it with the name would lose the relation it names."""
+    linker = EntityLinker.from_entities([Entity("arg", "Argentina national football team")])
+    question = "Where was the head coach of the Argentina national football team born?"
+    assert linked(linker, question) == [("arg", "Argentina national football team", "label")]
