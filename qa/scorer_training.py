@@ -106,14 +106,14 @@ def fit(
     for at in tqdm(range(0, len(examples), WARM_EVERY), desc="chain-scorer features", unit="chunk", disable=None):
         chunk = []
         for example in examples[at : at + WARM_EVERY]:
-            unheard = _unheard(view, example, rng)
-            with _names_unheard(scorer, unheard, example):
+            unheard = unheard_hop(view, example, rng)
+            with names_unheard(scorer, unheard, example):
                 question, paths, right = candidates_for(scorer, view, example, _dropped(example, rng), backwards)
             if right.any() and len(paths) > 1:
                 chunk.append((example, unheard, question, paths, right))
         scorer.warm([p for *_, paths, _ in chunk for p in paths], view)
         for example, unheard, question, paths, right in chunk:
-            with _names_unheard(scorer, unheard, example):
+            with names_unheard(scorer, unheard, example):
                 rows.append(scorer.features(question, paths, view))
             rights.append(right)
     weights, loss, accuracy = _softmax_fit(rows, rights, epochs, seed)
@@ -123,7 +123,7 @@ def fit(
     return scorer, report
 
 
-def _unheard(view: GraphView, example: Example, rng: random.Random) -> Relation | None:
+def unheard_hop(view: GraphView, example: Example, rng: random.Random) -> Relation | None:
     """The hop of ``example`` to phrase in unknown words, for :data:`UNHEARD` of the examples: a real
     question often names a relation in words none of its names use, which a composed one never does,
     and a scorer that only saw composed questions learns to cut such a hop off the chain."""
@@ -133,7 +133,8 @@ def _unheard(view: GraphView, example: Example, rng: random.Random) -> Relation 
 
 
 @contextmanager
-def _names_unheard(scorer: ChainScorer, relation: Relation | None, example: Example) -> Iterator[None]:
+def names_unheard(scorer: ChainScorer, relation: Relation | None, example: Example) -> Iterator[None]:
+    """While open, ``relation`` (if any) is known only by names ``example``'s words do not use."""
     if relation is None:
         yield
         return
@@ -208,7 +209,10 @@ def train_and_save(
     scorer.abstain_below = calibration.threshold
     forward, forward_report = fit(forward_view, encoder, count=count, seed=seed, backwards=False)
     scorer.forward_weights = forward.weights
-    forward_calibration = calibrate(forward, forward_view, seed=seed, backwards=False)
+    # The forward floor also decides when a forward reading is doubtful enough to search backward
+    # readings too (qa.pipeline), so it stays set on kgedit's own phrasings: one set as low as the
+    # full floor takes forward walks for answers where a backward reading is the right one.
+    forward_calibration = calibrate(forward, forward_view, seed=seed, backwards=False, unheard=False)
     scorer.forward_abstain_below = forward_calibration.threshold
     scorer.save(
         target,
