@@ -10,10 +10,10 @@ It is the lowest score that keeps nearly every answerable question answered whil
 many unanswerable ones as possible. The answerable questions are phrased as the scorer's training
 questions are: half of them name one hop in words none of its relation's names use
 (:data:`qa.scorer_training.UNHEARD`), as real questions often do. Composed questions in kgedit's own
-words alone score higher than real ones, so a floor set on them alone abstains on real questions the
-best chain answers right (on the dev set, three of the eighteen it got wrong). The forward weights'
-floor is set on kgedit's own phrasings only, as it also decides when to search backward readings
-(:func:`qa.scorer_training.train_and_save`).
+words alone score higher than real ones, so a floor set on them alone abstains on real questions
+the best chain answers (on the dev set, three of the fifteen questions it got wrong were such
+abstentions). The forward weights' floor is set on kgedit's own phrasings only, as it also decides
+when to search backward readings (:func:`qa.scorer_training.train_and_save`).
 """
 
 from __future__ import annotations
