@@ -33,6 +33,7 @@ LABEL, ALIAS, EMBEDDING = "label", "alias", "embedding"
 FUZZY, PARTIAL = "fuzzy", "partial"  # near misses (retrieval.fuzzy), tried before embeddings
 _SCORES = {LABEL: 1.0, ALIAS: 0.9}
 MIN_SIMILARITY = 0.8
+NEAR_TIE = 0.1  # a near name this much less similar to the same words than the best is another name, not a homonym
 _MAX_NGRAM = 4
 _MAX_SPANS = 64
 _APPROXIMATE_NAMES_ABOVE = 50_000
@@ -251,7 +252,9 @@ class EntityLinker:
 
     def _fuzzy(self, question: str, words: list[Token], limit: int) -> list[Mention]:
         """Misspelt, partial or differently spelt names (retrieval.fuzzy); homonyms all come back,
-        for the answering pipeline to settle by which one's facts fit the question."""
+        for the answering pipeline to settle by which one's facts fit the question, but not names
+        much less similar to the same words ("Republic of Estonia" beside "Republic of Macedonia"
+        for "Republic of Maceedonia"), which the chain score must not pick for a better fit."""
         mentions: list[Mention] = []
         for near in self._near_names().search(words, limit):
             start, end = words[near.first].start, words[near.last - 1].end
@@ -259,7 +262,11 @@ class EntityLinker:
                 entity = self._entities[name.entity_id]
                 score = near.similarity * _SCORES[name.method]
                 mentions.append(Mention(entity.id, entity.label, question[start:end], start, end, score, near.kind))
-        return sorted(mentions, key=lambda m: -m.score)[:limit]
+        best: dict[tuple[int, int], float] = {}
+        for m in mentions:
+            best[m.start, m.end] = max(best.get((m.start, m.end), 0.0), m.score)
+        close = [m for m in mentions if m.score >= best[m.start, m.end] - NEAR_TIE]
+        return sorted(close, key=lambda m: -m.score)[:limit]
 
     @staticmethod
     def _plausible(question: str, span: list[Token], names: list[_Name]) -> bool:

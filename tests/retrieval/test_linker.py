@@ -137,3 +137,12 @@ def test_a_long_exact_name_does_not_swallow_the_word_after_it() -> None:
     linker = EntityLinker.from_entities([Entity("arg", "Argentina national football team")])
     question = "Where was the head coach of the Argentina national football team born?"
     assert linked(linker, question) == [("arg", "Argentina national football team", "label")]
+
+
+def test_a_much_less_similar_near_name_of_the_same_words_is_not_offered_as_a_homonym() -> None:
+    linker = EntityLinker.from_entities(
+        [Entity("mkd", "Republic of Macedonia"), Entity("est", "Estonia", ("Republic of Estonia",))]
+    )
+    assert linked(linker, "Which currency does Republic of Maceedonia use?") == [
+        ("mkd", "Republic of Maceedonia", "fuzzy")
+    ]
