@@ -17,7 +17,7 @@ few features per path, all relation-agnostic so that they carry over to relation
   only because its name is the asked type (the country that uses the balboa is not a city in it);
 * what the last hop adds to that coverage (a needless last hop, or a needless LM hop, adds nothing)
   and what one more hop from the path's end would add (a chain cut short leaves words it explains);
-* whether the asked type ("which city") fits the last relation's objects or names;
+* whether the asked type ("which city", a place for "where") fits the last relation's objects or names;
 * the hop count, a missing final hop (answered by the language model), and whether the graph does
   answer that relation along another path (then the question most likely meant that path);
 * a missing hop in the middle of the chain, with the rest of the chain past it (its own weight:
@@ -94,7 +94,7 @@ FEATURES = (
     "ordered",
     "past_gap",
 )
-VERSION = 9
+VERSION = 10
 # how a question describes an entity by a fact pointing at it ("the country whose capital is Lima",
 # "with Lima as its capital", "of which Lima is the capital", "the country that uses the yen")
 INVERSE_CUES = re.compile(r"\bwhose\b|\bas (?:its|their|the)\b|\bof which\b|\b(?:has|have|having|uses|use|used|using)\b")

@@ -57,6 +57,7 @@ _ASKED_TYPE = re.compile(
     rf"\b(?:which|what)\s+([a-z]+)|^\s*(?:{'|'.join(REQUESTS)})\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?([a-z]+s)\b",
     re.IGNORECASE,
 )
+_WHERE = re.compile(r"^\W*(?:(?:from|to|tell me)\s+)?where\b", re.IGNORECASE)  # asks where (not "the country where")
 _NOT_TYPES = frozenset({"is", "was", "are", "were", "does", "did", "do", "has", "had", "can", "the", "a", "an"})
 
 
@@ -71,12 +72,14 @@ def answer_type(relation: Relation) -> str:
 
 def asked_type(question: str) -> str | None:
     """The noun right after "which"/"what" ("In which country..." -> "country"), or the plural a
-    request starts with ("List the countries bordering Poland" -> "countries"), if there is one."""
+    request starts with ("List the countries bordering Poland" -> "countries"), if there is one;
+    else "place" for a question that asks where. A chain that stops at a person or a company does not
+    answer where (the founder of a religion for where that founder worked)."""
     for found in _ASKED_TYPE.finditer(question):
         word = (found.group(1) or found.group(2)).lower()
         if word not in _NOT_TYPES:
             return word
-    return None
+    return "place" if _WHERE.search(question) else None
 
 
 def canonical_question(chain: Sequence[Relation], subject: str = "X") -> str:

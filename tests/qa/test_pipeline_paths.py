@@ -76,6 +76,9 @@ def test_canonical_question_and_asked_type() -> None:
     assert text.startswith("What is the capital of") and text.endswith("X?")
     assert asked_type("In which country was the author born?") == "country"
     assert asked_type("What is the capital of X?") is None  # no "which <noun>": no asked type
+    assert asked_type("Where did the founder of X's religion work?") == "place"
+    assert asked_type("From where does X operate?") == "place"
+    assert asked_type("Who is the head of state of the country where X was born?") is None  # a relative "where"
 
 
 def test_missing_hops_are_offered_only_where_entities_of_that_kind_have_the_relation() -> None:
