@@ -71,6 +71,10 @@ class Choice:
     branches: list[Walk]  # every walk along the chosen relation chain (several for multi-valued hops)
     floor: float | None = None  # the abstention threshold calibrated for the weights that scored it
 
+    def answered(self) -> bool:
+        """Whether the graph answers the chosen walk: every hop a fact, the score above the floor."""
+        return not self.path.missing and (self.floor is None or self.score >= self.floor)
+
     def answers(self) -> list[str]:
         """The entities the chosen chain reaches, best-scored walk first."""
         return list(dict.fromkeys(p.end for p in self.branches)) or [self.path.end]
@@ -155,16 +159,20 @@ class GraphPipeline:
         return Answer(", ".join(answers), trace, answers=answers)
 
     def choose(self, question: str, mentions: Sequence[MentionLike]) -> Choice | None:
-        """Score every path from every linked entity; the best (path, entity) pair wins."""
+        """Score every path from every linked entity; the best (path, entity) pair wins, and one the
+        graph answers wins over one it cannot: of two entities a name may mean (India, and the
+        British Raj by its alias), the one that has the fact asked for is meant. Scores of walks
+        ranked by different weights (forward, full) are not on one scale, so they alone cannot
+        settle that."""
         best: Choice | None = None
         views = self.scorer.read_masked([mask(question, (m.start, m.end)) for m in mentions])
         for mention, view in zip(mentions, views, strict=True):
             ranked, floor = self._ranked(view, mention.entity_id)
             if not ranked:
                 continue
-            if best is None or ranked[0][1] > best.score:
-                branches = same_chain(ranked, ranked[0][0])
-                best = Choice(mention, ranked[0][0], ranked[0][1], ranked[:RANKED], branches, floor)
+            choice = Choice(mention, ranked[0][0], ranked[0][1], ranked[:RANKED], same_chain(ranked, ranked[0][0]), floor)
+            if best is None or (choice.answered(), choice.score) > (best.answered(), best.score):
+                best = choice
         return best
 
     def _ranked(self, question: QuestionView, start: str) -> tuple[list[tuple[Walk, float]], float | None]:

@@ -135,3 +135,21 @@ def test_a_hop_missing_in_the_middle_of_the_chain_abstains_instead_of_answering_
     assert hop.origin is Origin.MODEL and hop.relation == "P47" and "stops before currency" in hop.note
     agrees_with_trace(answer)
     assert system.answer("What is the currency of Peru's neighbours?").answers  # a real chain still answers
+
+
+def test_of_two_entities_a_name_may_mean_the_one_with_the_fact_asked_for_is_meant() -> None:
+    """"Ruritania" is a country's label and an alias of the kingdom before it, which has a head of
+    state but no capital in the graph: the capital of Ruritania is the country's, not a gap."""
+    entities = [
+        Entity("RUR", "Ruritania"), Entity("KRU", "Kingdom of Ruritania", ("Ruritania",)),
+        Entity("city:STR", "Strelsau"), Entity("cur:CRN", "Ruritanian crown"),
+    ]  # fmt: skip
+    facts = [("RUR", "P36", "city:STR"), ("RUR", "P38", "cur:CRN"), ("KRU", "P38", "cur:CRN"), ("city:STR", "P17", "RUR")]
+    store = FactStore.open("memory:")
+    store.import_bundle(ImportBundle(entities=entities, relations=RELATIONS, facts=facts))
+    embedder = Embedder()
+    system = GraphPipeline(store, load_scorer(None, embedder), EntityLinker.from_store(store, embedder))
+    assert {m.entity_id for m in system.linker.link("What is the capital of Ruritania?")} == {"RUR", "KRU"}
+    answer = system.answer("What is the capital of Ruritania?")
+    assert answer.text == "Strelsau" and answer.trace.hops[0].subject == "Ruritania"
+    store.close()
