@@ -41,6 +41,7 @@ MAX_MENTIONS = 2
 MAX_NEAR_MENTIONS = 4  # misspelt or partial names may fit several homonyms: the chain score settles them
 NEAR_METHODS = frozenset({"fuzzy", "partial", "embedding"})
 CANDIDATES_PER_HOP = 5
+GAP_RIVALS = 3  # a walk past a gap this near the top of the forward ranking asks the full weights too
 
 
 class Linker(Protocol):
@@ -182,20 +183,23 @@ class GraphPipeline:
         are searched first; walks with backward hops are searched too when the question reads like an
         entity described by a fact pointing at it ("whose", "uses", "as its"), no forward walk
         scores above its floor, or the best forward walk needs a hop the graph lacks (the company
-        headquartered in Oulu is a fact pointing at Oulu, not a headquarters Oulu lacks); they win
-        when the full scorer's best walk has a backward hop, or clears the full scorer's floor where
-        no forward walk answered."""
+        headquartered in Oulu is a fact pointing at Oulu, not a headquarters Oulu lacks), or a walk
+        past a gap is among the best few forward ones (:data:`GAP_RIVALS`); they win when the full
+        scorer's best walk has a backward hop, or goes past a gap that the forward ranking also
+        puts near its top (the full weights weigh a chain past a gap higher), or clears the
+        full scorer's floor where no forward walk answered."""
         if self.scorer.forward_weights is None:
             return ranked_paths(self.scorer, self.view, question, start, keep=None), self.scorer.floor()
         forward = ranked_paths(self.scorer, self.view, question, start, keep=None, backwards=False)
         floor = self.scorer.floor(forward=True)
         answers = bool(forward) and (floor is None or forward[0][1] >= floor) and not forward[0][0].missing
-        if answers and question.inverse_cues <= 0:
+        past_gap = any(w.beyond for w, _ in forward[:GAP_RIVALS])
+        if answers and question.inverse_cues <= 0 and not past_gap:
             return forward, floor
         both = ranked_paths(self.scorer, self.view, question, start, keep=None)
         both_floor = self.scorer.floor()
         rescued = not answers and (both_floor is None or bool(both) and both[0][1] >= both_floor)
-        if both and (both[0][0].inverse or not forward or rescued):
+        if both and (both[0][0].inverse or (both[0][0].beyond and past_gap) or not forward or rescued):
             return both, both_floor
         return forward, floor
 

@@ -135,6 +135,8 @@ def test_a_hop_missing_in_the_middle_of_the_chain_abstains_instead_of_answering_
     assert hop.origin is Origin.MODEL and hop.relation == "P47" and "stops before currency" in hop.note
     agrees_with_trace(answer)
     assert system.answer("What is the currency of Peru's neighbours?").answers  # a real chain still answers
+    # the forward weights alone rank Japan's own capital first here; the chain past the gap is near it
+    assert system.answer("Name the capitals of the countries next to Japan.").abstained
 
 
 def test_of_two_entities_a_name_may_mean_the_one_with_the_fact_asked_for_is_meant() -> None:
