@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -171,9 +171,9 @@ class GraphPipeline:
             ranked, floor = self._ranked(view, mention.entity_id)
             if not ranked:
                 continue
-            choice = Choice(mention, ranked[0][0], ranked[0][1], ranked[:RANKED], same_chain(ranked, ranked[0][0]), floor)
+            choice = Choice(mention, ranked[0][0], ranked[0][1], ranked[:RANKED], [], floor)
             if best is None or (choice.answered(), choice.score) > (best.answered(), best.score):
-                best = choice
+                best = replace(choice, branches=same_chain(ranked, ranked[0][0]))  # only the winner's
         return best
 
     def _ranked(self, question: QuestionView, start: str) -> tuple[list[tuple[Walk, float]], float | None]:
