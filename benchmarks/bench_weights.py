@@ -181,6 +181,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=ValueSearch().steps)
     parser.add_argument("--lr", type=float, default=None, help="the value search's lr (default: each method's own)")
     parser.add_argument("--stop-loss", type=float, default=ValueSearch().stop_loss)
+    parser.add_argument("--kl-factor", type=float, default=None, help="the value search's KL weight (default: each method's own)")
+    parser.add_argument("--weight-decay", type=float, default=None, help="the value search's δ decay (default: each method's own)")
     parser.add_argument(
         "--compute-dtype", choices=COMPUTE_DTYPES, default=ValueSearch().compute_dtype,
         help="the value search's matrix multiplies (auto: bfloat16 where the CPU has it natively)",
@@ -218,7 +220,11 @@ def main() -> None:
     sample = None if args.stats_source == "model" else text_sample(args.stats_source, store)
     shape = {"prefixes": args.prefixes, "prefix_length": args.prefix_length}
     rome = RomeHyperParams(layer=args.layer, shrink=args.shrink, **shape)
-    lr = {} if args.lr is None else {"lr": args.lr}
+    lr = {
+        name: value
+        for name, value in (("lr", args.lr), ("kl_factor", args.kl_factor), ("weight_decay", args.weight_decay))
+        if value is not None
+    }
     search = {"steps": args.steps, "stop_loss": args.stop_loss, "compute_dtype": args.compute_dtype, **lr}
     rome = replace(rome, search=replace(rome.search, **search))
     memit_layers = tuple(int(x) for x in args.memit_layers.split(",")) if args.memit_layers else None
