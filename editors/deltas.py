@@ -23,6 +23,7 @@ from safetensors.torch import load_file, safe_open, save_file
 from transformers import PreTrainedModel
 
 from editors.arch import ModelLayout
+from editors.requests import WeightRequest
 from kg.errors import InputError, ModelError
 from kg.files import replacing
 
@@ -54,6 +55,9 @@ class WeightDelta:
     # Per layer, the edited subjects' keys (in × requests): a null-space projected edit made later
     # keeps these keys' outputs, so edits made one after another do not overwrite each other.
     keys: dict[int, torch.Tensor] = field(default_factory=dict)
+    # The facts the keys' columns belong to, in their order, so that a later edit of the same
+    # subject can drop them from what it preserves and keep them true in its value instead.
+    taught: tuple[WeightRequest, ...] = ()
 
     @property
     def layers(self) -> tuple[int, ...]:
@@ -76,6 +80,7 @@ class WeightDelta:
             "edit_ids": json.dumps(list(self.edit_ids)),
             "created": self.created,
             "info": json.dumps(self.info),
+            "taught": json.dumps([r.as_json() for r in self.taught]),
         }
         with replacing(path, ".safetensors") as temp:
             save_file(tensors, str(temp), metadata=meta)
@@ -113,6 +118,7 @@ class WeightDelta:
             keys={
                 int(k.removeprefix("keys.layer")): v for k, v in tensors.items() if k.startswith("keys.layer")
             },
+            taught=tuple(WeightRequest.from_json(r) for r in json.loads(meta.get("taught", "[]"))),
         )
 
 

@@ -9,7 +9,7 @@ model can complete, and is reported with what to change.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from kg.errors import InputError
 from kg.records import Edit, EditStatus, Relation
@@ -21,7 +21,9 @@ class WeightRequest:
     """One fact to write into a model: ``prompt`` should continue with ``target_new``.
 
     ``target_old`` holds the objects the edit replaces (for efficacy: new must beat old), and
-    ``question`` the single-hop question form (for the paraphrase score).
+    ``question`` the single-hop question form (for the paraphrase score). ``kept`` are other
+    (prompt, object) facts of the same subject that the new value must leave true: an edit changes
+    what the model stores at the subject, which every relation of that subject reads.
     """
 
     prompt: str
@@ -31,18 +33,37 @@ class WeightRequest:
     edit_id: str = ""
     relation: str = ""
     question: str = ""
+    kept: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.subject or self.subject not in self.prompt:
             raise InputError(f"request {self.edit_id or self.prompt!r}: the prompt must contain the subject")
         if not self.target_new.strip():
             raise InputError(f"request {self.edit_id or self.prompt!r}: the new object is empty")
+        if any(self.subject not in prompt for prompt, _ in self.kept):
+            raise InputError(f"request {self.edit_id or self.prompt!r}: a kept fact's prompt must contain the subject")
 
     @property
     def subject_span(self) -> tuple[int, int]:
         """Characters of the subject's last mention in the prompt (the token ROME edits is its last)."""
-        start = self.prompt.rindex(self.subject)
+        return self.span_in(self.prompt)
+
+    def span_in(self, prompt: str) -> tuple[int, int]:
+        start = prompt.rindex(self.subject)
         return start, start + len(self.subject)
+
+    def as_json(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> WeightRequest:
+        return cls(
+            **{
+                **data,
+                "target_old": tuple(data.get("target_old", ())),
+                "kept": tuple((str(p), str(o)) for p, o in data.get("kept", ())),
+            }
+        )
 
 
 def prompt_for(relation: Relation, subject: str) -> str:

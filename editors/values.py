@@ -2,8 +2,9 @@
 
 δ is added at one point of the forward pass (an MLP output for ROME, the residual stream after the
 last edited layer for MEMIT) at the subject's last token, and optimised so that every prefixed
-prompt continues with the new object, while a KL term keeps the model's idea of what the subject
-*is* unchanged and a weight decay keeps δ small.
+prompt continues with the new object (and every prompt of the request's kept facts with its own
+object), while a KL term keeps the model's idea of what the subject *is* unchanged and a weight
+decay keeps δ small.
 
 Why this is fast: the model is causal, so no token *before* the subject's last token is affected by
 δ, at any layer. Those tokens (the context prefix and the start of the prompt) are run once, without
@@ -177,8 +178,8 @@ class _Layout:
 
     split: SplitRows
     owner: torch.Tensor  # request of each row
-    target_rows: int  # rows before this index are prompts with targets; after, essence prompts
     bare_rows: torch.Tensor  # the row of each request's bare prompt
+    main_rows: torch.Tensor  # the rows of each request's own prompt (its kept facts' rows are not)
     pick_rows: torch.Tensor  # scored (row, column) pairs: target tokens, then essence last tokens
     pick_cols: torch.Tensor
     gold: torch.Tensor  # target token ids
@@ -196,19 +197,23 @@ def _layout(
     picks: list[tuple[int, int]] = []
     gold: list[int] = []
     bare: list[int] = []
+    main: list[int] = []
     for r, request in enumerate(requests):
-        start, end = request.subject_span
+        facts = [(request.prompt, request.target_new), *request.kept]
         for prefix in prefixes:
-            enc, target = with_continuation(tokenizer, prefix + request.prompt, request.target_new)
-            split = enc.last_token_in(len(prefix) + start, len(prefix) + end)
-            if prefix == "":
-                bare.append(len(rows))
-            # logits at token t-1 predict target token t; the row needs tokens up to target[-1]-1
-            picks += [(len(rows), t - 1 - split) for t in target]
-            gold += [enc.ids[t] for t in target]
-            rows.append((enc.ids[: target[-1]], split))
-            owners.append(r)
-    target_rows = len(rows)
+            for f, (prompt, obj) in enumerate(facts):
+                start, end = request.span_in(prompt)
+                enc, target = with_continuation(tokenizer, prefix + prompt, obj)
+                split = enc.last_token_in(len(prefix) + start, len(prefix) + end)
+                if f == 0:
+                    main.append(len(rows))
+                    if prefix == "":
+                        bare.append(len(rows))
+                # logits at token t-1 predict target token t; the row needs tokens up to target[-1]-1
+                picks += [(len(rows), t - 1 - split) for t in target]
+                gold += [enc.ids[t] for t in target]
+                rows.append((enc.ids[: target[-1]], split))
+                owners.append(r)
     for r, request in enumerate(requests):
         enc = encode(tokenizer, ESSENCE_PROMPT.format(request.subject))
         split = enc.last_token_in(0, len(request.subject))
@@ -220,8 +225,8 @@ def _layout(
     return _Layout(
         split=SplitRows.of(rows, pad_id(tokenizer), device),
         owner=owner,
-        target_rows=target_rows,
         bare_rows=torch.tensor(bare, device=device),
+        main_rows=torch.tensor(main, device=device),
         pick_rows=pick_rows,
         pick_cols=torch.tensor([p[1] for p in picks], device=device),
         gold=torch.tensor(gold, device=device),
@@ -313,8 +318,8 @@ def _search(
                         norms = delta.norm(dim=1).clamp_min(1e-12)
                         delta.mul_(torch.clamp(limit / norms, max=1.0)[:, None])
             log.info("value search: %d steps, target NLL %s", step + 1, [round(x, 3) for x in nll.tolist()])
-    keys = seen["key"][: lay.target_rows]
-    key_sums = torch.zeros(n, keys.shape[1], device=device).index_add_(0, lay.owner[: lay.target_rows], keys)
+    keys = seen["key"][lay.main_rows]
+    key_sums = torch.zeros(n, keys.shape[1], device=device).index_add_(0, lay.owner[lay.main_rows], keys)
     return Values(
         original=originals.cpu(),
         delta=delta.detach().float().cpu(),

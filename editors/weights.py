@@ -22,7 +22,7 @@ from editors.deltas import Patcher, WeightDelta
 from editors.lm import LanguageModel
 from editors.memit import MemitHyperParams, memit_delta
 from editors.methods import DEFAULT_METHOD, DEFAULT_STATS_TOKENS, METHODS
-from editors.projected import ProjectedHyperParams, keys_of, projected_delta
+from editors.projected import ProjectedHyperParams, projected_delta
 from editors.requests import WeightRequest
 from editors.rome import RomeHyperParams, rome_delta
 from editors.stats import (
@@ -116,9 +116,8 @@ class WeightEditor:
         if method == "memit":
             return memit_delta(model, tokenizer, requests, self.statistics, self.memit, self.lm.name)
         if method == "projected":
-            previous = keys_of(self.patcher.applied_deltas)
             return projected_delta(
-                model, tokenizer, requests, self.statistics, previous, self.projected, self.lm.name
+                model, tokenizer, requests, self.statistics, self.patcher.applied_deltas, self.projected, self.lm.name
             )
         raise InputError(f"unknown editing method {method!r}; choose one of {', '.join(METHODS)}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,13 @@ from editors.arch import ModelLayout
 from editors.deltas import WeightDelta
 from editors.lm import LanguageModel, load_lm
 from editors.memit import MemitHyperParams
-from editors.projected import ProjectedHyperParams
+from editors.projected import ProjectedHyperParams, earlier
 from editors.requests import WeightRequest
 from editors.rome import RomeHyperParams
 from editors.stats import TextSample
-from editors.values import ValueSearch
+from editors.values import ValueSearch, optimise_values
 from editors.weights import StatsSettings, WeightEditor
+from kg.errors import InputError
 
 # Fewer tokens than the tiny models' key width (64): C then has an exact null space, so "unchanged"
 # can be checked to rounding error rather than to a tolerance the method chooses.
@@ -112,14 +114,46 @@ def test_projected_delta_records_keys_and_the_next_edit_sees_them(lm: LanguageMo
     assert set(first.keys) == {1, 2} and first.keys[1].shape[1] == 1
     loaded = WeightDelta.load(first.save(tmp_path / "first.safetensors"))
     assert all(torch.equal(loaded.keys[k], first.keys[k]) for k in first.keys)
+    assert loaded.taught == (_requests()[0],)
     editor.apply(loaded)
     second = editor.compute(_requests()[1:2], "projected")
     editor.apply(second)
-    from editors.projected import keys_of
-
-    assert keys_of(editor.patcher.applied_deltas)[1].shape[1] == 2
+    assert earlier(editor.patcher.applied_deltas, _requests()[2:]).keys[1].shape[1] == 2
     editor.revert_all()
 
+
+def test_an_edit_of_an_edited_subject_keeps_its_other_facts_instead_of_its_keys() -> None:
+    """The subject's key is what both facts are stored at: preserving it would undo the new edit."""
+    capital = WeightRequest("the capital of france is", "france", "rome", ("paris",), "E1", "P36")
+    language = WeightRequest("in france people speak", "france", "german", ("french",), "E2", "P37")
+    other = WeightRequest("the capital of italy is", "italy", "london", ("rome",), "E3", "P36")
+    keys = {1: torch.ones(4, 1)}
+    deltas = [
+        WeightDelta("m", "projected", (r.edit_id,), (), keys={1: keys[1] * (i + 1)}, taught=(r,))
+        for i, r in enumerate((capital, other))
+    ]
+    seen = earlier(deltas, [language])
+    assert seen.requests[0].kept == ((capital.prompt, "rome"),)
+    assert torch.equal(seen.keys[1], keys[1] * 2)  # only italy's key is preserved
+    correction = WeightRequest(capital.prompt, "france", "lyon", ("rome",), "E4", "P36")
+    again = earlier(deltas, [correction])
+    assert again.requests[0].kept == ()  # the superseded capital is replaced, not kept
+    legacy = WeightDelta("m", "projected", ("E0",), (), keys={1: torch.zeros(4, 3)})
+    assert earlier([legacy], [language]).keys[1].shape[1] == 3
+
+
+def test_kept_facts_enter_the_value_search_but_not_the_key(lm: LanguageModel) -> None:
+    """The new value must serve the kept facts' prompts too; the key stays the edited prompt's own."""
+    module = ModelLayout.of(lm.model).block(lm.model, 1)
+    request = WeightRequest("the language of france", "france", "berlin", ("madrid",), "E2", "P37")
+    kept = replace(request, kept=(("the capital of france", "rome"),))
+    search = ValueSearch(steps=10, lr=1.0, clamp=1e4, stop_loss=0.0)
+    plain = optimise_values(lm.model, lm.tokenizer, module, [request], ["", "a . "], search)
+    both = optimise_values(lm.model, lm.tokenizer, module, [kept], ["", "a . "], search)
+    assert torch.allclose(plain.key, both.key, atol=1e-5) and torch.allclose(plain.original, both.original, atol=1e-5)
+    assert not torch.allclose(plain.delta, both.delta, atol=1e-3)
+    with pytest.raises(InputError, match="kept fact"):
+        replace(request, kept=(("the capital of italy", "rome"),))
 
 def _sequential(editor: WeightEditor) -> list[WeightDelta]:
     """Three deltas made one after another, each on the model carrying the ones before it."""
