@@ -220,12 +220,12 @@ def main() -> None:
     sample = None if args.stats_source == "model" else text_sample(args.stats_source, store)
     shape = {"prefixes": args.prefixes, "prefix_length": args.prefix_length}
     rome = RomeHyperParams(layer=args.layer, shrink=args.shrink, **shape)
-    lr = {
+    overrides = {
         name: value
         for name, value in (("lr", args.lr), ("kl_factor", args.kl_factor), ("weight_decay", args.weight_decay))
         if value is not None
     }
-    search = {"steps": args.steps, "stop_loss": args.stop_loss, "compute_dtype": args.compute_dtype, **lr}
+    search = {"steps": args.steps, "stop_loss": args.stop_loss, "compute_dtype": args.compute_dtype, **overrides}
     rome = replace(rome, search=replace(rome.search, **search))
     memit_layers = tuple(int(x) for x in args.memit_layers.split(",")) if args.memit_layers else None
     memit = MemitHyperParams(layers=memit_layers, cov_weight=args.cov_weight, shrink=args.shrink, **shape)

@@ -114,30 +114,26 @@ def earlier(deltas: Sequence[WeightDelta], requests: Sequence[WeightRequest]) ->
     of other relations become kept facts. Deltas saved without their facts keep all their keys.
     """
     latest: dict[tuple[str, str], tuple[WeightRequest, dict[int, torch.Tensor]]] = {}
-    anonymous: list[dict[int, torch.Tensor]] = []
+    preserved: list[dict[int, torch.Tensor]] = []  # per layer, in × columns
     for delta in deltas:
         if not delta.keys:
             continue
         if len(delta.taught) != next(iter(delta.keys.values())).shape[1]:
-            anonymous.append(delta.keys)
+            preserved.append(delta.keys)
             continue
         for i, fact in enumerate(delta.taught):
             latest[(fact.subject, fact.relation)] = (fact, {layer: k[:, i : i + 1] for layer, k in delta.keys.items()})
     now = {(r.subject, r.relation) for r in requests}
     subjects = {r.subject for r in requests}
     kept: dict[str, list[tuple[str, str]]] = {}
-    columns: list[dict[int, torch.Tensor]] = list(anonymous)
     for (subject, relation), (fact, keys) in latest.items():
         if subject not in subjects:
-            columns.append(keys)
+            preserved.append(keys)
         elif (subject, relation) not in now:
             kept.setdefault(subject, []).append((fact.prompt, fact.target_new))
-    stacked: dict[int, list[torch.Tensor]] = {}
-    for keys in columns:
-        for layer, k in keys.items():
-            stacked.setdefault(layer, []).append(k)
+    layers = sorted({layer for keys in preserved for layer in keys})
     return Earlier(
-        keys={layer: torch.cat(parts, dim=1) for layer, parts in stacked.items()},
+        keys={layer: torch.cat([keys[layer] for keys in preserved if layer in keys], dim=1) for layer in layers},
         requests=tuple(replace(r, kept=(*r.kept, *kept.get(r.subject, ()))) for r in requests),
     )
 
@@ -158,13 +154,12 @@ def projected_delta(
     layers = edited_layers(model, params.layers)
     moments = statistics.moments(layers)
     before = earlier(deltas, requests)
-    previous_keys = before.keys
 
     def solve(layer: int, keys: torch.Tensor) -> torch.Tensor:
         moment = moments[layer].double()
         alpha = params.ridge * float(torch.trace(moment)) / moment.shape[0]
-        before = previous_keys.get(layer, torch.zeros(moment.shape[0], 0))
-        return projected_solve(keys, before.T, statistics.null_projection(layer, params.preserved_energy), alpha)
+        previous = before.keys.get(layer, torch.zeros(moment.shape[0], 0))
+        return projected_solve(keys, previous.T, statistics.null_projection(layer, params.preserved_energy), alpha)
 
     updates, recorded = spread_over_layers(
         model, tokenizer, before.requests, layers, params, solve, "projected", model_name

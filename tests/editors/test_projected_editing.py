@@ -127,14 +127,14 @@ def test_an_edit_of_an_edited_subject_keeps_its_other_facts_instead_of_its_keys(
     capital = WeightRequest("the capital of france is", "france", "rome", ("paris",), "E1", "P36")
     language = WeightRequest("in france people speak", "france", "german", ("french",), "E2", "P37")
     other = WeightRequest("the capital of italy is", "italy", "london", ("rome",), "E3", "P36")
-    keys = {1: torch.ones(4, 1)}
+    key = torch.ones(4, 1)
     deltas = [
-        WeightDelta("m", "projected", (r.edit_id,), (), keys={1: keys[1] * (i + 1)}, taught=(r,))
+        WeightDelta("m", "projected", (r.edit_id,), (), keys={1: key * (i + 1)}, taught=(r,))
         for i, r in enumerate((capital, other))
     ]
     seen = earlier(deltas, [language])
     assert seen.requests[0].kept == ((capital.prompt, "rome"),)
-    assert torch.equal(seen.keys[1], keys[1] * 2)  # only italy's key is preserved
+    assert torch.equal(seen.keys[1], key * 2)  # only italy's key is preserved
     correction = WeightRequest(capital.prompt, "france", "lyon", ("rome",), "E4", "P36")
     again = earlier(deltas, [correction])
     assert again.requests[0].kept == ()  # the superseded capital is replaced, not kept
@@ -154,6 +154,7 @@ def test_kept_facts_enter_the_value_search_but_not_the_key(lm: LanguageModel) ->
     assert not torch.allclose(plain.delta, both.delta, atol=1e-3)
     with pytest.raises(InputError, match="kept fact"):
         replace(request, kept=(("the capital of italy", "rome"),))
+
 
 def _sequential(editor: WeightEditor) -> list[WeightDelta]:
     """Three deltas made one after another, each on the model carrying the ones before it."""
