@@ -26,7 +26,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from editors.arch import ModelLayout
 from editors.deltas import LowRankUpdate, Patcher, WeightDelta
 from editors.locate import context_prefixes, subject_keys, values_at_subject
-from editors.requests import WeightRequest
+from editors.requests import WeightRequest, one_per_subject
 from editors.stats import KeyStatistics, shrunk
 from editors.values import ValueSearch, optimise_values
 
@@ -114,13 +114,16 @@ def spread_over_layers(
 ) -> tuple[list[LowRankUpdate], dict[int, torch.Tensor]]:
     """MEMIT's frame, shared with the projected method: targets at the last edited layer, then layer
     by layer the remaining gap split over the layers still to edit, each layer's right factor from
-    ``solve(layer, keys)`` (keys n × in; returns in × n, float64). Returns the updates and the keys
-    per layer (in × n); the model is left unchanged."""
+    ``solve(layer, keys)`` (keys n × in; returns in × n, float64). The value search runs once per
+    subject (:func:`editors.requests.one_per_subject`), and each request's target is its own
+    prompt's value plus its subject's δ. Returns the updates and the keys per layer (in × n); the
+    model is left unchanged."""
     layout = ModelLayout.of(model)
     prefixes = context_prefixes(model, tokenizer, params.prefixes, params.prefix_length, params.seed)
     last_block = layout.block(model, layers[-1])
-    values = optimise_values(model, tokenizer, last_block, requests, prefixes, params.search)
-    targets = values.original + values.delta
+    merged, group = one_per_subject(requests)
+    values = optimise_values(model, tokenizer, last_block, merged, prefixes, params.search)
+    targets = values_at_subject(model, tokenizer, last_block, requests, "output") + values.delta[group]
     patcher = Patcher(model)
     updates: list[LowRankUpdate] = []
     keys_at: dict[int, torch.Tensor] = {}

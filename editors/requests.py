@@ -9,7 +9,7 @@ model can complete, and is reported with what to change.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from kg.errors import InputError
 from kg.records import Edit, EditStatus, Relation
@@ -64,6 +64,34 @@ class WeightRequest:
                 "kept": tuple((str(p), str(o)) for p, o in data.get("kept", ())),
             }
         )
+
+
+def one_per_subject(requests: Sequence[WeightRequest]) -> tuple[list[WeightRequest], list[int]]:
+    """One request per subject, holding all of that subject's facts, and each request's group.
+
+    A batch edit stores each fact at its subject's key, which every relation of the subject shares:
+    two requests of one subject would ask one key for two different values, and the solve would
+    average them so that neither holds. So the value search runs once per subject, on its first
+    request with the others' facts (and every kept fact) as kept facts. Where two requests give the
+    same prompt, the later one's object is the one taught.
+    """
+    first: dict[str, WeightRequest] = {}
+    facts: dict[str, dict[str, str]] = {}  # per subject, prompt -> object (insertion ordered)
+    order: dict[str, int] = {}
+    group: list[int] = []
+    for request in requests:
+        if request.subject not in first:
+            first[request.subject], facts[request.subject] = request, {}
+            order[request.subject] = len(order)
+        for prompt, obj in (*request.kept, (request.prompt, request.target_new)):
+            facts[request.subject][prompt] = obj
+        group.append(order[request.subject])
+    merged = []
+    for subject, request in first.items():
+        wanted = dict(facts[subject])
+        main = wanted.pop(request.prompt)
+        merged.append(replace(request, target_new=main, kept=tuple(wanted.items())))
+    return merged, group
 
 
 def prompt_for(relation: Relation, subject: str) -> str:

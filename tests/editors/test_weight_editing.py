@@ -12,7 +12,7 @@ from editors.deltas import WeightDelta
 from editors.lm import LanguageModel, load_lm
 from editors.locate import context_prefixes
 from editors.memit import MemitHyperParams
-from editors.requests import WeightRequest
+from editors.requests import WeightRequest, one_per_subject
 from editors.rome import RomeHyperParams
 from editors.stats import TextSample
 from editors.values import ValueSearch
@@ -194,3 +194,27 @@ def test_new_statistics_settings_replace_the_moments_kept_in_memory(lm: Language
     editor.use(StatsSettings(tokens=40, sample=SAMPLE))
     assert editor.statistics is not kept and editor.stats.tokens == 40
     assert not torch.allclose(editor.moments([layer])[layer], few)
+
+
+def test_one_per_subject_merges_a_subjects_facts_and_the_later_object_wins() -> None:
+    capital = WeightRequest("the capital of france is", "france", "rome", edit_id="E1")
+    language = WeightRequest("france speaks", "france", "german", edit_id="E2", kept=(("france has", "snow"),))
+    other = WeightRequest("the capital of spain is", "spain", "paris", edit_id="E3")
+    again = WeightRequest("the capital of france is", "france", "berlin", edit_id="E4")
+    merged, group = one_per_subject([capital, language, other, again])
+    assert group == [0, 0, 1, 0]
+    assert [m.edit_id for m in merged] == ["E1", "E3"]
+    assert merged[0].target_new == "berlin"
+    assert set(merged[0].kept) == {("france speaks", "german"), ("france has", "snow")}
+    assert merged[1] == other
+
+
+def test_a_batch_that_edits_one_pair_twice_teaches_the_later_object(lm: LanguageModel, tmp_path: Path) -> None:
+    first = _request(lm, "the capital of france", "france", "E1")
+    later = WeightRequest(
+        first.prompt, first.subject, next(c for c in CITIES if c not in (first.target_new, *first.target_old)),
+        (first.target_new, *first.target_old), edit_id="E2",
+    )
+    editor = _editor(lm, tmp_path)
+    with editor.applied(editor.compute([first, later], "memit")):
+        assert _next_word(lm, first.prompt) == later.target_new
