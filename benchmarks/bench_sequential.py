@@ -43,10 +43,12 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_weights import dev_store  # noqa: E402
-from editors.drift import efficacy, held_out_text, perplexity, spread  # noqa: E402
+from editors.drift import DriftThresholds, efficacy, held_out_text, measure_drift, perplexity, spread  # noqa: E402
 from editors.lm import LanguageModel, load_lm  # noqa: E402
 from editors.methods import DEFAULT_LM, stats_tokens_for  # noqa: E402
+from editors.projected import ProjectedHyperParams  # noqa: E402
 from editors.requests import WeightRequest, prompt_for, requests_from_store  # noqa: E402
+from editors.stats import TextSample, sample_from_python_docs, sample_from_statements  # noqa: E402
 from editors.weight_eval import continuation_scores  # noqa: E402
 from editors.weights import StatsSettings, WeightEditor  # noqa: E402
 from kg.errors import InputError  # noqa: E402
@@ -68,6 +70,7 @@ class Stream:
 
     requests: tuple[WeightRequest, ...]
     neighbours: dict[str, tuple[Neighbour, ...]]
+    held_out_subjects: frozenset[str]
 
 
 def edit_stream(store: FactStore, count: int, seed: int = 0, per_edit: int = 3) -> Stream:
@@ -89,6 +92,7 @@ def edit_stream(store: FactStore, count: int, seed: int = 0, per_edit: int = 3) 
         if (relation, labels[subject]) not in edited and len(set(pool[relation])) > 1:
             by_relation.setdefault(relation, []).append((subject, relation))
     held: dict[str, list[Neighbour]] = {}
+    held_subjects: set[str] = set()
     editable: list[tuple[str, str]] = []
     for relation, pairs in by_relation.items():
         rng.shuffle(pairs)
@@ -100,6 +104,7 @@ def edit_stream(store: FactStore, count: int, seed: int = 0, per_edit: int = 3) 
                 continue
             own = sorted(objects[(subject, relation)])[0]
             held.setdefault(relation, []).append(Neighbour(prompt, own))
+            held_subjects.add(labels[subject])
         editable += pairs[cut:]
     rng.shuffle(editable)
     requests = list(dev[:count])
@@ -128,13 +133,44 @@ def edit_stream(store: FactStore, count: int, seed: int = 0, per_edit: int = 3) 
     for request in requests:
         candidates = [n for n in held.get(request.relation, []) if n.own != request.target_new]
         neighbours[request.edit_id] = tuple(rng.sample(candidates, min(per_edit, len(candidates))))
-    return Stream(tuple(requests), neighbours)
+    return Stream(tuple(requests), neighbours, frozenset(held_subjects))
+
+
+def graph_and_docs(store: FactStore, stream: Stream) -> TextSample:
+    """The graph's base statements (those of held-out subjects left out, so that neighbourhood
+    still measures subjects the statistics never read), then Python's documentation."""
+    labels = {e.id: e.label for e in store.entities()}
+    relations = {r.id: r for r in store.relations()}
+    graph = sample_from_statements(
+        relations[f.relation].statement(labels[f.subject], labels[f.object])
+        for f in store.current_facts()
+        if f.origin is Origin.BASE and labels[f.subject] not in stream.held_out_subjects
+    )
+    docs = sample_from_python_docs()
+    return TextSample("graph+python-docs", graph.texts + docs.texts)
+
+
+def latest(requests: tuple[WeightRequest, ...], made: int) -> list[WeightRequest]:
+    """Of the first ``made`` edits, those still the latest for their pair, in the order made."""
+    last = {(r.relation, r.subject): i for i, r in enumerate(requests[:made])}
+    return [requests[i] for i in sorted(last.values())]
 
 
 def latest_sample(requests: tuple[WeightRequest, ...], made: int, size: int) -> list[WeightRequest]:
-    """An evenly spread sample of the first ``made`` edits, each still the latest for its pair."""
-    last = {(r.relation, r.subject): i for i, r in enumerate(requests[:made])}
-    return spread([requests[i] for i in sorted(last.values())], size)
+    """An evenly spread sample of :func:`latest` (all of them when ``size`` is 0)."""
+    current = latest(requests, made)
+    return current if size == 0 else spread(current, size)
+
+
+@dataclass(frozen=True)
+class RefitPolicy:
+    """A curator who follows ``kgedit model status``: every ``every`` edits the drift is measured as
+    the product measures it, and past its thresholds all edits so far are re-fitted in one batch
+    delta with ``method`` from the original weights (what ``kgedit model refit`` does)."""
+
+    method: str
+    every: int
+    thresholds: DriftThresholds = DriftThresholds()
 
 
 class Probe:
@@ -190,12 +226,15 @@ def run_method(
     sample: int,
     budget_s: float,
     write: Callable[[dict[str, object]], None],
+    refit: RefitPolicy | None = None,
 ) -> None:
     editor.revert_all()
     started = time.perf_counter()
     seconds: list[float] = []
+    refits, upkeep = 0, 0.0  # upkeep: drift checks and re-fits
     made = 0
-    progress = tqdm(total=points[-1], desc=f"sequential {method}", unit="edit")
+    name = f"{method}+refit" if refit else method
+    progress = tqdm(total=points[-1], desc=f"sequential {name}", unit="edit")
     for point in points:
         window_start = made
         while made < point:
@@ -205,6 +244,10 @@ def run_method(
             seconds.append(time.perf_counter() - start)
             made += 1
             progress.update(1)
+            if refit and made % refit.every == 0:
+                start = time.perf_counter()
+                refits += refitted(editor, latest(stream.requests, made), refit)
+                upkeep += time.perf_counter() - start
         chosen = latest_sample(stream.requests, made, sample)
         with editor.patcher.applied_suspended():
             probe.baseline(chosen)
@@ -212,13 +255,15 @@ def run_method(
         window = seconds[window_start:]
         write(
             {
-                "method": method,
+                "method": name,
                 "edits": made,
                 "efficacy": round(efficacy, 4),
                 "neighbourhood": round(neighbourhood, 4),
                 "perplexity": round(probe.perplexity(), 3),
                 "evaluated": len(chosen),
                 "seconds_per_edit": round(sum(window) / len(window), 3),
+                "refits": refits,
+                "upkeep_seconds": round(upkeep, 1),
             }
         )
         if time.perf_counter() - started > budget_s:
@@ -226,6 +271,19 @@ def run_method(
             break
     progress.close()
     editor.revert_all()
+
+
+def refitted(editor: WeightEditor, current: list[WeightRequest], policy: RefitPolicy) -> bool:
+    """Measures the drift of the model as it is and re-fits ``current`` when it passed the thresholds."""
+    deltas = editor.patcher.applied_deltas
+    with editor.patcher.applied_suspended():
+        report = measure_drift(editor, deltas, current, policy.thresholds)
+    if not report.drifted:
+        return False
+    log.warning("drift (%s): re-fitting all %d current facts in one delta", "; ".join(report.reasons()), len(current))
+    editor.revert_all()
+    editor.apply(editor.compute(current, policy.method))
+    return True
 
 
 def plot(rows: list[dict[str, object]], path: Path) -> None:
@@ -265,10 +323,23 @@ def main() -> None:
     parser.add_argument("--methods", default="projected,memit,rome")
     parser.add_argument("--edits", type=int, default=1000)
     parser.add_argument("--every", type=int, default=50, help="checkpoint every N edits")
-    parser.add_argument("--sample", type=int, default=40, help="edits evaluated at a checkpoint")
+    parser.add_argument("--sample", type=int, default=40, help="edits evaluated at a checkpoint (0: all so far)")
+    parser.add_argument(
+        "--refit", default="", help="re-fit all edits so far with this batch method when the drift passes the thresholds"
+    )
+    parser.add_argument("--refit-every", type=int, default=25, help="edits between drift checks (with --refit)")
     parser.add_argument("--budget-s", type=float, default=float("inf"), help="stop a method after this long")
     parser.add_argument("--stats-tokens", type=int, default=0, help="0: each method's default (editors.methods)")
+    parser.add_argument(
+        "--stats-graph",
+        action="store_true",
+        help="statistics from the graph's base statements (not the held-out subjects') before Python's docs",
+    )
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument(
+        "--preserved-energy", type=float, default=ProjectedHyperParams.preserved_energy, help="projected method"
+    )
+    parser.add_argument("--ridge", type=float, default=ProjectedHyperParams.ridge, help="projected method")
     parser.add_argument("--device", default="auto")
     parser.add_argument(
         "--cache", type=Path, default=Path(os.environ.get("KGEDIT_HOME", "~/.kgedit")).expanduser() / "cache"
@@ -280,7 +351,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
 
-    stream = edit_stream(dev_store(), args.edits)
+    store = dev_store()
+    stream = edit_stream(store, args.edits)
     if len(stream.requests) < args.edits:
         log.warning("the dev graph gives %d edits, fewer than %d", len(stream.requests), args.edits)
     lm = load_lm(args.model, cache_dir=args.cache, device=args.device)
@@ -315,12 +387,21 @@ def main() -> None:
             "perplexity": round(probe.perplexity(), 3),
             "evaluated": len(first),
             "seconds_per_edit": 0.0,
+            "refits": 0,
+            "upkeep_seconds": 0.0,
         }
     )
-    editor = WeightEditor(lm, args.cache)
+    editor = WeightEditor(
+        lm, args.cache, projected=ProjectedHyperParams(preserved_energy=args.preserved_energy, ridge=args.ridge)
+    )
     for method in [m.strip() for m in args.methods.split(",") if m.strip()]:
-        editor.use(StatsSettings(tokens=args.stats_tokens or stats_tokens_for(method)))
-        run_method(method, editor, probe, stream, points, args.sample, args.budget_s, write)
+        tokens = args.stats_tokens or stats_tokens_for(method)
+        if args.stats_graph:
+            editor.use(StatsSettings(tokens=tokens + 20_000, sample=graph_and_docs(store, stream)))
+        else:
+            editor.use(StatsSettings(tokens=tokens))
+        policy = RefitPolicy(args.refit, args.refit_every) if args.refit else None
+        run_method(method, editor, probe, stream, points, args.sample, args.budget_s, write, policy)
     print(f"wrote {csv_path} and {png_path}")
 
 
