@@ -56,7 +56,10 @@ class ProjectedHyperParams:
     """Settings of the projected method. ``layers`` None takes the architecture table's MEMIT range.
 
     ``preserved_energy``: the share of the typical keys' energy (tr C) whose directions the update
-    must not touch; the rest is where edits are written. Higher protects more and leaves less room.
+    must not touch; the rest is where edits are written. Higher protects more and leaves less room:
+    at 0.98 the room on SmolLM2 was about 200-320 of 1,536 directions per layer, holding 13-19% of a
+    subject key's energy, and 200 sequential edits ended at 60% efficacy, 73.6% neighbourhood and
+    perplexity 29.3; at 0.9 (669-883 directions, 41-47%) at 90%, 82.1% and 24.9 (docs/weight_editing.md).
     ``ridge``: α as a multiple of tr C / d (the mean key energy per dimension).
     ``search`` stops each value search once the new object is the most probable continuation
     (:class:`editors.values.ValueSearch`): in edits made one after another, searching on to the loss
@@ -68,7 +71,7 @@ class ProjectedHyperParams:
     layers: tuple[int, ...] | None = None
     prefixes: int = 5
     prefix_length: int = 10
-    preserved_energy: float = 0.98
+    preserved_energy: float = 0.9
     ridge: float = 1.0
     seed: int = 0
     search: ValueSearch = field(

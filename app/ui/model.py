@@ -63,7 +63,9 @@ def build_model_tab(services: Services) -> dict[str, Any]:
 def _layout(services: Services, handlers: ModelHandlers) -> ModelWidgets:
     gr.Markdown(
         "Write active edits into the language model's weights. **ROME** writes edits one after another, "
-        "each a rank-one update of one MLP layer; **MEMIT** spreads a batch of edits over several layers. "
+        "each a rank-one update of one MLP layer; **MEMIT** spreads a batch of edits over several layers; "
+        "**projected** (after AlphaEdit) writes each edit only where the model's usual inputs do not reach, "
+        "for long runs of edits made one after another. "
         "Each propagation is saved as a delta and can be reverted exactly."
     )
     with gr.Row():
