@@ -72,26 +72,25 @@ def one_per_subject(requests: Sequence[WeightRequest]) -> tuple[list[WeightReque
     A batch edit stores each fact at its subject's key, which every relation of the subject shares:
     two requests of one subject would ask one key for two different values, and the solve would
     average them so that neither holds. So the value search runs once per subject, on its first
-    request with the others' facts (and every kept fact) as kept facts. Where two requests give the
-    same prompt, the later one's object is the one taught.
+    request with the others' facts (and every kept fact) as kept facts. A request's own object wins
+    over any kept fact of the same prompt, and of two requests with one prompt the later one wins.
     """
     first: dict[str, WeightRequest] = {}
     facts: dict[str, dict[str, str]] = {}  # per subject, prompt -> object (insertion ordered)
-    order: dict[str, int] = {}
-    group: list[int] = []
     for request in requests:
-        if request.subject not in first:
-            first[request.subject], facts[request.subject] = request, {}
-            order[request.subject] = len(order)
-        for prompt, obj in (*request.kept, (request.prompt, request.target_new)):
-            facts[request.subject][prompt] = obj
-        group.append(order[request.subject])
+        first.setdefault(request.subject, request)
+        wanted = facts.setdefault(request.subject, {})
+        for prompt, obj in request.kept:
+            wanted.setdefault(prompt, obj)
+    for request in requests:
+        facts[request.subject][request.prompt] = request.target_new
+    index = {subject: i for i, subject in enumerate(first)}
     merged = []
     for subject, request in first.items():
         wanted = dict(facts[subject])
         main = wanted.pop(request.prompt)
         merged.append(replace(request, target_new=main, kept=tuple(wanted.items())))
-    return merged, group
+    return merged, [index[r.subject] for r in requests]
 
 
 def prompt_for(relation: Relation, subject: str) -> str:

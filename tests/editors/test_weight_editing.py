@@ -198,7 +198,10 @@ def test_new_statistics_settings_replace_the_moments_kept_in_memory(lm: Language
 
 def test_one_per_subject_merges_a_subjects_facts_and_the_later_object_wins() -> None:
     capital = WeightRequest("the capital of france is", "france", "rome", edit_id="E1")
-    language = WeightRequest("france speaks", "france", "german", edit_id="E2", kept=(("france has", "snow"),))
+    language = WeightRequest(
+        "france speaks", "france", "german", edit_id="E2",
+        kept=(("france has", "snow"), ("the capital of france is", "lyon")),
+    )  # fmt: skip
     other = WeightRequest("the capital of spain is", "spain", "paris", edit_id="E3")
     again = WeightRequest("the capital of france is", "france", "berlin", edit_id="E4")
     merged, group = one_per_subject([capital, language, other, again])
@@ -207,6 +210,8 @@ def test_one_per_subject_merges_a_subjects_facts_and_the_later_object_wins() -> 
     assert merged[0].target_new == "berlin"
     assert set(merged[0].kept) == {("france speaks", "german"), ("france has", "snow")}
     assert merged[1] == other
+    alone, _ = one_per_subject([capital, language])
+    assert alone[0].target_new == "rome"  # a request's own object, not another's kept "lyon"
 
 
 def test_a_batch_that_edits_one_pair_twice_teaches_the_later_object(lm: LanguageModel, tmp_path: Path) -> None:
