@@ -6,8 +6,10 @@ each computed on the model that already carries all the earlier ones, and at che
 on the edits made so far (a fixed, evenly spread sample of them):
 
 - *efficacy*: the edited prompt prefers the edit's new object to every object it replaced;
-- *neighbourhood*: unedited subjects of the same relation keep the preference between their own
-  object and the edit's new object that the unedited model had;
+- *neighbourhood*: held-out (never edited) pairs of the same relation keep the preference between
+  their own object and the edit's new object that the unedited model had; also split by the
+  neighbour's subject: one no edit so far touched (what CounterFact's neighbourhood measures), and
+  one edited in another relation, whose held-out fact reads the very value the edits rewrote;
 - *perplexity* of the model on fixed prose it never saw for the statistics (held-out paragraphs of
   Python's documentation), a proxy for general generation quality.
 
@@ -62,6 +64,7 @@ log = logging.getLogger("bench_sequential")
 class Neighbour:
     prompt: str
     own: str
+    subject: str
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def edit_stream(store: FactStore, count: int, seed: int = 0, per_edit: int = 3) 
             except InputError:
                 continue
             own = sorted(objects[(subject, relation)])[0]
-            held.setdefault(relation, []).append(Neighbour(prompt, own))
+            held.setdefault(relation, []).append(Neighbour(prompt, own, labels[subject]))
             held_subjects.add(labels[subject])
         editable += pairs[cut:]
     rng.shuffle(editable)
@@ -200,16 +203,37 @@ class Probe:
         the unedited model: run_method lifts the deltas for it)."""
         self._before.update(self._preferences([r for r in requests if r.edit_id not in self._before]))
 
-    def efficacy_and_neighbourhood(self, requests: list[WeightRequest]) -> tuple[float, float]:
+    def scores(self, requests: list[WeightRequest], edited: set[str]) -> dict[str, float]:
+        """Efficacy and neighbourhood, the latter also split by whether the neighbour's subject is
+        among ``edited`` (the subjects edits so far touched, in other relations): those read the
+        value the edits rewrote at their own subject, the others only leaks from other subjects."""
         after = self._preferences(requests)
-        kept = sum(
-            a == b for r in requests for a, b in zip(self._before[r.edit_id], after[r.edit_id], strict=True)
-        )
-        total = sum(len(after[r.edit_id]) for r in requests)
-        return efficacy(self.lm, requests), kept / total if total else float("nan")
+        groups: dict[str, list[bool]] = {"all": [], "unedited": [], "edited": []}
+        for r in requests:
+            for n, a, b in zip(self.stream.neighbours[r.edit_id], self._before[r.edit_id], after[r.edit_id], strict=True):
+                groups["all"].append(a == b)
+                groups["edited" if n.subject in edited else "unedited"].append(a == b)
+        share = {k: round(sum(v) / len(v), 4) if v else float("nan") for k, v in groups.items()}
+        return {
+            "efficacy": round(efficacy(self.lm, requests), 4),
+            "neighbourhood": share["all"],
+            "neighbourhood_unedited_subjects": share["unedited"],
+            "neighbourhood_edited_subjects": share["edited"],
+        }
 
     def perplexity(self) -> float:
         return perplexity(self.lm, self.texts)
+
+
+def layer_range(text: str) -> tuple[int, ...]:
+    first, _, last = text.partition("-")
+    try:
+        layers = tuple(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give the layers as FIRST-LAST, e.g. 3-12") from None
+    if not layers:
+        raise argparse.ArgumentTypeError(f"{text!r}: the last layer comes before the first")
+    return layers
 
 
 def checkpoints(total: int, every: int) -> list[int]:
@@ -251,14 +275,13 @@ def run_method(
         chosen = latest_sample(stream.requests, made, sample)
         with editor.patcher.applied_suspended():
             probe.baseline(chosen)
-        efficacy, neighbourhood = probe.efficacy_and_neighbourhood(chosen)
+        scores = probe.scores(chosen, {r.subject for r in stream.requests[:made]})
         window = seconds[window_start:]
         write(
             {
                 "method": name,
                 "edits": made,
-                "efficacy": round(efficacy, 4),
-                "neighbourhood": round(neighbourhood, 4),
+                **scores,
                 "perplexity": round(probe.perplexity(), 3),
                 "evaluated": len(chosen),
                 "seconds_per_edit": round(sum(window) / len(window), 3),
@@ -340,6 +363,12 @@ def main() -> None:
         "--preserved-energy", type=float, default=ProjectedHyperParams.preserved_energy, help="projected method"
     )
     parser.add_argument("--ridge", type=float, default=ProjectedHyperParams.ridge, help="projected method")
+    parser.add_argument(
+        "--layers",
+        type=layer_range,
+        default=None,
+        help="projected: the layers to spread over, FIRST-LAST (default: the architecture's)",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument(
         "--cache", type=Path, default=Path(os.environ.get("KGEDIT_HOME", "~/.kgedit")).expanduser() / "cache"
@@ -377,13 +406,11 @@ def main() -> None:
     )
     first = latest_sample(stream.requests, points[0], args.sample)
     probe.baseline(first)
-    efficacy, neighbourhood = probe.efficacy_and_neighbourhood(first)
     write(
         {
             "method": "unedited",
             "edits": 0,
-            "efficacy": round(efficacy, 4),  # the new object already winning before any edit
-            "neighbourhood": round(neighbourhood, 4),
+            **probe.scores(first, set()),  # efficacy: the new object already winning before any edit
             "perplexity": round(probe.perplexity(), 3),
             "evaluated": len(first),
             "seconds_per_edit": 0.0,
@@ -391,9 +418,8 @@ def main() -> None:
             "upkeep_seconds": 0.0,
         }
     )
-    editor = WeightEditor(
-        lm, args.cache, projected=ProjectedHyperParams(preserved_energy=args.preserved_energy, ridge=args.ridge)
-    )
+    projected = ProjectedHyperParams(layers=args.layers, preserved_energy=args.preserved_energy, ridge=args.ridge)
+    editor = WeightEditor(lm, args.cache, projected=projected)
     for method in [m.strip() for m in args.methods.split(",") if m.strip()]:
         tokens = args.stats_tokens or stats_tokens_for(method)
         if args.stats_graph:
