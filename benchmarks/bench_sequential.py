@@ -319,17 +319,29 @@ def plot(rows: list[dict[str, object]], path: Path) -> None:
         log.warning("matplotlib is not installed; no plot")
         return
     figure, axes = plt.subplots(1, 3, figsize=(14, 4))
+    split = {"neighbourhood_unedited_subjects": ":", "neighbourhood_edited_subjects": "--"}
+    targets = {"efficacy": 0.9, "neighbourhood": 0.85}  # the bar after 1,000 edits
     for axis, metric in zip(axes, ("efficacy", "neighbourhood", "perplexity"), strict=True):
         for method in sorted({str(r["method"]) for r in rows if r["method"] != "unedited"}):
             points = [r for r in rows if r["method"] == method]
-            axis.plot([r["edits"] for r in points], [r[metric] for r in points], marker="o", label=method)
+            edits = [r["edits"] for r in points]
+            line = axis.plot(edits, [r[metric] for r in points], marker="o", label=method)[0]
+            for column, style in split.items() if metric == "neighbourhood" else ():
+                values = [r.get(column, "") for r in points]
+                if all(v not in ("", None) for v in values):
+                    axis.plot(edits, values, linestyle=style, color=line.get_color(), linewidth=1)
+        if metric in targets:
+            axis.axhline(targets[metric], color="black", linestyle="-.", linewidth=0.8, label="target")
+        if metric == "neighbourhood":
+            axis.set_title("neighbourhood (dotted: subjects not edited, dashed: edited in another relation)", fontsize=9)
         base = [r for r in rows if r["method"] == "unedited"]
         if metric == "perplexity":
             axis.set_yscale("log")  # a collapsing model's perplexity runs to 10^5
             if base:
                 axis.axhline(float(base[0]["perplexity"]), color="grey", linestyle="--", label="unedited")  # type: ignore[arg-type]
         axis.set_xlabel("sequential edits")
-        axis.set_title(metric)
+        if metric != "neighbourhood":
+            axis.set_title(metric)
         axis.grid(alpha=0.3)
     axes[0].legend()
     figure.suptitle("SmolLM2-135M, edits one after another (dev-graph stream)")
