@@ -27,13 +27,10 @@ Except for the subjects being edited now. A fact is stored at its subject's key,
 relation of that subject shares (and a correction of an edited fact has the very same key), so
 "keep the output at K_p" and "close the gap at K" would ask opposite things of one key: the solve
 splits the difference and neither fact holds. In the dev stream of 1,000 sequential edits 793 edit
-a subject edited before. So those keys leave K_p, and the subject's other edited facts are taught
-again in the same delta: they join the value search (one per subject,
-:func:`editors.requests.one_per_subject`), so the new value at the subject makes the new object and
-the earlier edited ones true together, and they join K with that value as their target, since each
-relation's prompt reads the subject through its own key ("The capital of X is" and "X is located
-in" differ before X). Only searching for them left their keys to follow the new edit's by chance.
-A superseded fact of the same pair is simply replaced.
+a subject edited before. So those keys leave K_p, and the subject's other edited facts join the
+value search as kept facts (``WeightRequest.kept``): the new value at the subject makes the new
+object and the earlier edited ones true together, and a superseded fact of the same pair is simply
+replaced.
 """
 
 from __future__ import annotations
@@ -109,16 +106,15 @@ class Earlier:
     """What the projected deltas already in the model hold, as the next edit must see it."""
 
     keys: dict[int, torch.Tensor]  # per layer, in × m: the keys whose outputs must stay
-    requests: tuple[WeightRequest, ...]  # the new requests, then the earlier facts of their subjects
+    requests: tuple[WeightRequest, ...]  # the new requests, each with its subject's kept facts
 
 
 def earlier(deltas: Sequence[WeightDelta], requests: Sequence[WeightRequest]) -> Earlier:
-    """K_p and the facts to teach for ``requests`` on top of ``deltas`` (in the order applied).
+    """K_p and the kept facts for ``requests`` on top of ``deltas`` (in the order applied).
 
     Of the facts the deltas taught, only each (subject, relation)'s latest counts: a later delta of
     the same pair superseded it. Keys of the subjects edited now are left out of K_p; their facts
-    of other relations are taught again, after ``requests``. Deltas saved without their facts keep
-    all their keys.
+    of other relations become kept facts. Deltas saved without their facts keep all their keys.
     """
     latest: dict[tuple[str, str], tuple[WeightRequest, dict[int, torch.Tensor]]] = {}
     preserved: list[dict[int, torch.Tensor]] = []  # per layer, in × columns
@@ -132,16 +128,16 @@ def earlier(deltas: Sequence[WeightDelta], requests: Sequence[WeightRequest]) ->
             latest[(fact.subject, fact.relation)] = (fact, {layer: k[:, i : i + 1] for layer, k in delta.keys.items()})
     now = {(r.subject, r.relation) for r in requests}
     subjects = {r.subject for r in requests}
-    again: list[WeightRequest] = []
+    kept: dict[str, list[tuple[str, str]]] = {}
     for (subject, relation), (fact, keys) in latest.items():
         if subject not in subjects:
             preserved.append(keys)
         elif (subject, relation) not in now:
-            again.append(fact)
+            kept.setdefault(subject, []).append((fact.prompt, fact.target_new))
     layers = sorted({layer for keys in preserved for layer in keys})
     return Earlier(
         keys={layer: torch.cat([keys[layer] for keys in preserved if layer in keys], dim=1) for layer in layers},
-        requests=(*requests, *again),
+        requests=tuple(replace(r, kept=(*r.kept, *kept.get(r.subject, ()))) for r in requests),
     )
 
 
@@ -182,5 +178,5 @@ def projected_delta(
             "ridge": str(params.ridge),
         },
         keys=recorded,
-        taught=tuple(replace(r, kept=()) for r in before.requests),
+        taught=tuple(replace(r, kept=()) for r in requests),
     )

@@ -122,7 +122,7 @@ def test_projected_delta_records_keys_and_the_next_edit_sees_them(lm: LanguageMo
     editor.revert_all()
 
 
-def test_an_edit_of_an_edited_subject_teaches_its_other_facts_again_instead_of_keeping_its_keys() -> None:
+def test_an_edit_of_an_edited_subject_keeps_its_other_facts_instead_of_its_keys() -> None:
     """The subject's key is what both facts are stored at: preserving it would undo the new edit."""
     capital = WeightRequest("the capital of france is", "france", "rome", ("paris",), "E1", "P36")
     language = WeightRequest("in france people speak", "france", "german", ("french",), "E2", "P37")
@@ -133,11 +133,11 @@ def test_an_edit_of_an_edited_subject_teaches_its_other_facts_again_instead_of_k
         for i, r in enumerate((capital, other))
     ]
     seen = earlier(deltas, [language])
-    assert seen.requests == (language, capital)
+    assert seen.requests[0].kept == ((capital.prompt, "rome"),)
     assert torch.equal(seen.keys[1], key * 2)  # only italy's key is preserved
     correction = WeightRequest(capital.prompt, "france", "lyon", ("rome",), "E4", "P36")
     again = earlier(deltas, [correction])
-    assert again.requests == (correction,)  # the superseded capital is replaced, not taught again
+    assert again.requests[0].kept == ()  # the superseded capital is replaced, not kept
     legacy = WeightDelta("m", "projected", ("E0",), (), keys={1: torch.zeros(4, 3)})
     assert earlier([legacy], [language]).keys[1].shape[1] == 3
 
@@ -220,17 +220,3 @@ def test_projected_solve_is_the_constrained_optimum_in_the_null_space(previous: 
     )
     assert torch.allclose(right, direct, atol=1e-10)
     assert torch.allclose(projection @ right, right, atol=1e-10)  # every column in the null space
-
-
-def test_editing_an_edited_subject_again_teaches_its_earlier_fact_at_that_facts_own_key(
-    lm: LanguageModel, tmp_path: Path
-) -> None:
-    """Each relation's prompt reads the subject through its own key, so the earlier fact joins the solve."""
-    editor = _editor(lm, tmp_path)
-    capital = replace(_requests()[0], relation="P36")
-    language = WeightRequest("people in france speak", "france", "german", ("french",), "E4", "P37")
-    editor.apply(editor.compute([capital], "projected"))
-    second = editor.compute([language], "projected")
-    assert [r.edit_id for r in second.taught] == ["E4", "E1"] and second.edit_ids == ("E4",)
-    assert all(k.shape[1] == 2 for k in second.keys.values())
-    editor.revert_all()
