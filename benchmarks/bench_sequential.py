@@ -208,17 +208,20 @@ class Probe:
         among ``edited`` (the subjects edits so far touched, in other relations): those read the
         value the edits rewrote at their own subject, the others only leaks from other subjects."""
         after = self._preferences(requests)
-        groups: dict[str, list[bool]] = {"all": [], "unedited": [], "edited": []}
+        kept: dict[bool, list[bool]] = {False: [], True: []}  # by whether the subject was edited
         for r in requests:
-            for n, a, b in zip(self.stream.neighbours[r.edit_id], self._before[r.edit_id], after[r.edit_id], strict=True):
-                groups["all"].append(a == b)
-                groups["edited" if n.subject in edited else "unedited"].append(a == b)
-        share = {k: round(sum(v) / len(v), 4) if v else float("nan") for k, v in groups.items()}
+            pairs = zip(self._before[r.edit_id], after[r.edit_id], strict=True)
+            for n, (before, now) in zip(self.stream.neighbours[r.edit_id], pairs, strict=True):
+                kept[n.subject in edited].append(before == now)
+
+        def share(values: list[bool]) -> float:
+            return round(sum(values) / len(values), 4) if values else float("nan")
+
         return {
             "efficacy": round(efficacy(self.lm, requests), 4),
-            "neighbourhood": share["all"],
-            "neighbourhood_unedited_subjects": share["unedited"],
-            "neighbourhood_edited_subjects": share["edited"],
+            "neighbourhood": share(kept[False] + kept[True]),
+            "neighbourhood_unedited_subjects": share(kept[False]),
+            "neighbourhood_edited_subjects": share(kept[True]),
         }
 
     def perplexity(self) -> float:
@@ -326,9 +329,11 @@ def plot(rows: list[dict[str, object]], path: Path) -> None:
             points = [r for r in rows if r["method"] == method]
             edits = [r["edits"] for r in points]
             line = axis.plot(edits, [r[metric] for r in points], marker="o", label=method)[0]
-            for column, style in split.items() if metric == "neighbourhood" else ():
+            if metric != "neighbourhood":
+                continue
+            for column, style in split.items():
                 values = [r.get(column, "") for r in points]
-                if all(v not in ("", None) for v in values):
+                if all(v not in ("", None) for v in values):  # runs from before the split have none
                     axis.plot(edits, values, linestyle=style, color=line.get_color(), linewidth=1)
         if metric in targets:
             axis.axhline(targets[metric], color="black", linestyle="-.", linewidth=0.8, label="target")
