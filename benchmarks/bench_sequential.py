@@ -19,11 +19,16 @@ another object of the same relation, seeded). A quarter of the (subject, relatio
 relation is held out as neighbours and never edited. Beyond the pairs there are, the stream re-edits
 pairs with yet another object (a correction of a correction); only each pair's latest edit counts.
 
+``--batch-at`` also fits, from the original weights, all facts current after so many edits in one
+delta (what ``kgedit model refit`` does there): the ceiling of re-fitting from the graph, with no
+interference between edits made one after another.
+
 Writes a CSV row per checkpoint and method, and a plot (matplotlib), after every checkpoint, so an
 interrupted run keeps what it measured.
 
     .venv/bin/python benchmarks/bench_sequential.py --edits 1000 --every 50 --threads 1
     .venv/bin/python benchmarks/bench_sequential.py --edits 150 --every 25 --methods projected,memit
+    .venv/bin/python benchmarks/bench_sequential.py --edits 1000 --methods "" --batch-at 200,1000 --threads 1
 """
 
 from __future__ import annotations
@@ -239,6 +244,16 @@ def layer_range(text: str) -> tuple[int, ...]:
     return layers
 
 
+def edit_counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give edit counts separated by commas, e.g. 200,1000") from None
+    if any(c < 1 for c in counts):
+        raise argparse.ArgumentTypeError(f"{text!r}: edit counts start at 1")
+    return tuple(sorted(set(counts)))
+
+
 def checkpoints(total: int, every: int) -> list[int]:
     points = list(range(every, total + 1, every))
     return points if points and points[-1] == total else [*points, total]
@@ -297,6 +312,43 @@ def run_method(
             break
     progress.close()
     editor.revert_all()
+
+
+def batch_fit(
+    method: str,
+    editor: WeightEditor,
+    probe: Probe,
+    stream: Stream,
+    counts: tuple[int, ...],
+    sample: int,
+    write: Callable[[dict[str, object]], None],
+) -> None:
+    """What a re-fit from the graph gives after each of ``counts`` edits: every fact still current
+    in one delta computed on the original weights (``kgedit model refit``), nothing sequential. It
+    tells a limit of the edited layers apart from damage done by editing one fact after another."""
+    editor.revert_all()
+    for count in tqdm(counts, desc=f"{method} batch", unit="fit"):
+        current = latest(stream.requests, count)
+        chosen = latest_sample(stream.requests, count, sample)
+        probe.baseline(chosen)
+        start = time.perf_counter()
+        delta = editor.compute(current, method)
+        seconds = time.perf_counter() - start
+        with editor.applied(delta):
+            scores = probe.scores(chosen, {r.subject for r in stream.requests[:count]})
+            ppl = probe.perplexity()
+        write(
+            {
+                "method": f"{method} batch",
+                "edits": count,
+                **scores,
+                "perplexity": round(ppl, 3),
+                "evaluated": len(chosen),
+                "seconds_per_edit": round(seconds / len(current), 3),
+                "refits": 1,
+                "upkeep_seconds": round(seconds, 1),
+            }
+        )
 
 
 def refitted(editor: WeightEditor, current: list[WeightRequest], policy: RefitPolicy) -> bool:
@@ -368,6 +420,14 @@ def main() -> None:
         "--refit", default="", help="re-fit all edits so far with this batch method when the drift passes the thresholds"
     )
     parser.add_argument("--refit-every", type=int, default=25, help="edits between drift checks (with --refit)")
+    parser.add_argument(
+        "--batch-at",
+        type=edit_counts,
+        default=(),
+        help="after the methods, fit the facts current after each of these edit counts (e.g. 200,1000) "
+        "in one batch delta from the original weights, as a re-fit does",
+    )
+    parser.add_argument("--batch-method", default="projected", choices=("projected", "memit"), help="with --batch-at")
     parser.add_argument("--budget-s", type=float, default=float("inf"), help="stop a method after this long")
     parser.add_argument("--stats-tokens", type=int, default=0, help="0: each method's default (editors.methods)")
     parser.add_argument(
@@ -401,6 +461,8 @@ def main() -> None:
     stream = edit_stream(store, args.edits)
     if len(stream.requests) < args.edits:
         log.warning("the dev graph gives %d edits, fewer than %d", len(stream.requests), args.edits)
+    if args.batch_at and args.batch_at[-1] > len(stream.requests):
+        parser.error(f"--batch-at {args.batch_at[-1]}: the stream has {len(stream.requests)} edits; raise --edits")
     lm = load_lm(args.model, cache_dir=args.cache, device=args.device)
     probe = Probe(lm, stream, held_out_text())
     points = checkpoints(len(stream.requests), args.every)
@@ -437,15 +499,21 @@ def main() -> None:
     )
     projected = ProjectedHyperParams(layers=args.layers, preserved_energy=args.preserved_energy, ridge=args.ridge)
     editor = WeightEditor(lm, args.cache, projected=projected)
-    for method in [m.strip() for m in args.methods.split(",") if m.strip()]:
+
+    def statistics_for(method: str) -> StatsSettings:
         tokens = args.stats_tokens or stats_tokens_for(method)
         if args.stats_graph:
             # the graph's statements come first; 20k more tokens leave the docs' share as it was
-            editor.use(StatsSettings(tokens=tokens + 20_000, sample=graph_and_docs(store, stream)))
-        else:
-            editor.use(StatsSettings(tokens=tokens))
+            return StatsSettings(tokens=tokens + 20_000, sample=graph_and_docs(store, stream))
+        return StatsSettings(tokens=tokens)
+
+    for method in [m.strip() for m in args.methods.split(",") if m.strip()]:
+        editor.use(statistics_for(method))
         policy = RefitPolicy(args.refit, args.refit_every) if args.refit else None
         run_method(method, editor, probe, stream, points, args.sample, args.budget_s, write, policy)
+    if args.batch_at:
+        editor.use(statistics_for(args.batch_method))
+        batch_fit(args.batch_method, editor, probe, stream, args.batch_at, args.sample, write)
     print(f"wrote {csv_path} and {png_path}")
 
 
