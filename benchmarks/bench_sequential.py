@@ -373,7 +373,7 @@ def plot(rows: list[dict[str, object]], path: Path) -> None:
     except ImportError:
         log.warning("matplotlib is not installed; no plot")
         return
-    figure, axes = plt.subplots(1, 3, figsize=(14, 4))
+    figure, axes = plt.subplots(1, 3, figsize=(14, 4.8))
     split = {"neighbourhood_unedited_subjects": ":", "neighbourhood_edited_subjects": "--"}
     targets = {"efficacy": 0.9, "neighbourhood": 0.85}  # the bar after 1,000 edits
     for axis, metric in zip(axes, ("efficacy", "neighbourhood", "perplexity"), strict=True):
@@ -400,9 +400,10 @@ def plot(rows: list[dict[str, object]], path: Path) -> None:
         if metric != "neighbourhood":
             axis.set_title(metric)
         axis.grid(alpha=0.3)
-    axes[0].legend()
-    figure.suptitle("SmolLM2-135M, edits one after another (dev-graph stream)")
-    figure.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)  # below: inside it hid the curves
+    figure.suptitle("SmolLM2-135M, edits one after another (dev-graph stream; batch: one fit of the facts then current)")
+    figure.tight_layout(rect=(0, 0.12, 1, 1))
     figure.savefig(path, dpi=110)
     plt.close(figure)
 
